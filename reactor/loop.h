@@ -44,8 +44,11 @@ enum Interest : unsigned {
   kWritable = 1u << 1,
 };
 
-// What happened on an fd. `error` and `hangup` are reported whatever the interest
-// (as poll(2) does); the owner then reads or writes to learn the errno.
+// What happened on an fd. `error` is reported whatever the interest (as poll(2)
+// does). `hangup` is the peer's half-close or a full hangup, reported with read
+// interest; a write-only watch sees a full hangup as `writable` (and `hangup`
+// where the backend can tell), so that a peer that shut down its side cannot make
+// a writer spin. The owner then reads or writes to learn the errno.
 struct FdEvents {
   bool readable = false;
   bool writable = false;

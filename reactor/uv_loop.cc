@@ -36,7 +36,7 @@ class UvFdWatch final : public FdWatch {
   int fd_;
   unsigned interest_;
   FdCallback callback_;
-  uv_poll_t* handle_ = nullptr;  // null when libuv refused the fd
+  uv_poll_t* handle_ = nullptr;        // null when libuv refused the fd
   std::unique_ptr<Timer> init_error_;  // reports a refused fd as an error event
 };
 
@@ -46,7 +46,9 @@ class UvTimer final : public Timer {
   ~UvTimer() override;
   void start(Duration after, Duration repeat) override;
   void stop() override { uv_timer_stop(handle_); }
-  bool active() const override { return uv_is_active(reinterpret_cast<uv_handle_t*>(handle_)) != 0; }
+  bool active() const override {
+    return uv_is_active(reinterpret_cast<uv_handle_t*>(handle_)) != 0;
+  }
 
  private:
   static void on_timer(uv_timer_t* h);
@@ -86,9 +88,27 @@ class UvLoop final : public Loop {
   }
   void handle_opened() { ++live_; }
   void handle_closed() { --live_; }
+  void note_dispatch() { dispatched_ = true; }
+  // libuv 1.44 runs, in one timer phase, every timer due at the loop's time,
+  // including one a timer callback has just started with timeout 0: a timer
+  // restarting itself with a zero delay would spin forever. UvTimer::start
+  // uses it to make such a restart wait for the next millisecond instead.
+  bool in_timer_callback() const { return timer_depth_ > 0; }
+  void enter_timer_callback() { ++timer_depth_; }
+  void leave_timer_callback() { --timer_depth_; }
 
  private:
+  static void on_prepare(uv_prepare_t* h);
+
   uv_loop_t uv_{};
+  // Runs just before libuv polls. UV_RUN_ONCE runs the timers already due, then
+  // polls with a timeout until the next timer: that would keep the work those
+  // callbacks deferred (and the caller of run_once, e.g. run_until) waiting for
+  // an unrelated event. When a callback already ran in this uv_run, or work is
+  // deferred, uv_stop() makes the poll non-blocking (its timeout becomes 0).
+  uv_prepare_t prepare_{};
+  bool dispatched_ = false;
+  int timer_depth_ = 0;
   bool initialised_ = false;
   bool stopping_ = false;
   size_t live_ = 0;
@@ -140,15 +160,18 @@ void UvFdWatch::apply() {
     uv_poll_stop(handle_);
     return;
   }
-  // UV_DISCONNECT asks for EPOLLRDHUP so that a peer's half-close is seen even
-  // when only writability is asked for.
-  uv_poll_start(handle_, events | UV_DISCONNECT, on_poll);
+  // UV_DISCONNECT (EPOLLRDHUP, the peer's half-close) goes with read interest
+  // only: it stays asserted, so a write-only watch asking for it would wake on
+  // every iteration while a reply drains to a peer that shut down its side.
+  if (events & UV_READABLE) events |= UV_DISCONNECT;
+  uv_poll_start(handle_, events, on_poll);
 }
 
 void UvFdWatch::on_poll(uv_poll_t* h, int status, int events) {
   auto* self = static_cast<UvFdWatch*>(h->data);
   if (self == nullptr) return;
   self->loop_.refresh_now();
+  self->loop_.note_dispatch();
   FdEvents ev;
   if (status < 0) {
     ev.error = true;
@@ -184,28 +207,57 @@ uint64_t ceil_millis(Duration d) {
 }  // namespace
 
 void UvTimer::start(Duration after, Duration repeat) {
-  uv_update_time(loop_.uv());
-  uv_timer_start(handle_, on_timer, ceil_millis(after), ceil_millis(repeat));
+  // The deadline counts from the real clock (a callback that ran long must not
+  // make the timer fire early), but without uv_update_time(): moving the loop's
+  // clock here would change now() for the callbacks still to run in this batch,
+  // and would let a timer restarted with a zero delay fire again in the same
+  // timer phase, forever. libuv fires when its clock (ms, taken from
+  // CLOCK_MONOTONIC, coarse or not) reaches uv_now() + timeout, so add how far
+  // the real clock is ahead of uv_now().
+  // A zero delay cannot fire early: due at once, except from a timer callback.
+  uint64_t timeout = 0;
+  if (after > Duration::zero()) {
+    uv_loop_t* uv = loop_.uv();
+    const uint64_t loop_ns = uv_now(uv) * 1'000'000u;
+    const uint64_t real_ns = uv_hrtime();
+    const Duration behind(real_ns > loop_ns ? static_cast<int64_t>(real_ns - loop_ns) : 0);
+    // Saturated: start(Duration::max()) means "never", not an overflow.
+    timeout = ceil_millis(after < Duration::max() - behind ? after + behind : Duration::max());
+  }
+  if (timeout == 0 && loop_.in_timer_callback()) timeout = 1;
+  uv_timer_start(handle_, on_timer, timeout, ceil_millis(repeat));
 }
 
 void UvTimer::on_timer(uv_timer_t* h) {
   auto* self = static_cast<UvTimer*>(h->data);
   if (self == nullptr) return;
-  self->loop_.refresh_now();
-  // The callback may destroy this timer: copy nothing out of `self` afterwards.
+  UvLoop& loop = self->loop_;
+  loop.refresh_now();
+  loop.note_dispatch();
+  loop.enter_timer_callback();
+  // The callback may destroy this timer: nothing of `self` is used afterwards.
   self->callback_();
+  loop.leave_timer_callback();
 }
 
 Result<void> UvLoop::init() {
   int rc = uv_loop_init(&uv_);
   if (rc != 0) return make_error("io", -rc, std::string("uv_loop_init: ") + uv_strerror(rc));
   initialised_ = true;
+  uv_prepare_init(&uv_, &prepare_);
+  prepare_.data = this;
+  uv_prepare_start(&prepare_, on_prepare);
+  uv_unref(reinterpret_cast<uv_handle_t*>(&prepare_));  // keeps nothing alive
   refresh_now();
   return {};
 }
 
 UvLoop::~UvLoop() {
+  // Objects in the graveyard may own handles of this loop: destroy them while
+  // the loop is still whole (Loop::~Loop runs after uv_ is gone).
+  run_deferred_work();
   if (!initialised_) return;
+  uv_close(reinterpret_cast<uv_handle_t*>(&prepare_), nullptr);
   // Let libuv run the close callbacks of handles destroyed last, then close.
   uv_run(&uv_, UV_RUN_NOWAIT);
   if (uv_loop_close(&uv_) == UV_EBUSY) {
@@ -214,8 +266,14 @@ UvLoop::~UvLoop() {
   }
 }
 
+void UvLoop::on_prepare(uv_prepare_t* h) {
+  auto* self = static_cast<UvLoop*>(h->data);
+  if (self->dispatched_ || self->has_deferred_work()) uv_stop(&self->uv_);
+}
+
 bool UvLoop::run_once(bool block) {
   uv_run_mode mode = (block && !has_deferred_work()) ? UV_RUN_ONCE : UV_RUN_NOWAIT;
+  dispatched_ = false;
   uv_run(&uv_, mode);
   refresh_now();
   run_deferred_work();
