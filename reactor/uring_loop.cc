@@ -315,7 +315,13 @@ UringFdWatch::~UringFdWatch() { loop_.detach_watch(*this); }
 void UringFdWatch::set_interest(unsigned interest) {
   const bool before = wants_events();
   interest_ = interest;
-  if (state_ == WatchState::kStopped) state_ = WatchState::kActive;  // as uv_poll_start
+  if (state_ == WatchState::kStopped) {
+    state_ = WatchState::kActive;  // as uv_poll_start
+    // The poll may still be in the kernel with the same mask, and a multishot
+    // poll only posts on new wake-ups: re-check the level, or an fd that was
+    // already ready (a netlink socket writable after ENOBUFS) is never reported.
+    recheck_ = true;
+  }
   loop_.wanting_changed(before, wants_events());
   // Reconciled with the kernel before the next wait, so that pausing and
   // resuming within one iteration costs nothing. Events already fetched are

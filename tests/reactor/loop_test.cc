@@ -679,6 +679,23 @@ TYPED_TEST(LoopCoreTest, ErrorStopsTheWatchUntilInterestIsSetAgain) {
   ::close(p[1]);
 }
 
+// The netlink socket's pattern: on an error event, handle it and re-arm at once
+// from inside the callback; a condition that still holds is reported again.
+TYPED_TEST(LoopCoreTest, WatchReArmedFromItsErrorCallbackIsReportedAgain) {
+  int p[2];
+  ASSERT_EQ(pipe2(p, O_NONBLOCK | O_CLOEXEC), 0);
+  ::close(p[0]);
+  int calls = 0;
+  std::unique_ptr<FdWatch> w;
+  w = this->loop().watch_fd(p[1], kWritable, [&](FdEvents ev) {
+    EXPECT_TRUE(ev.error);
+    if (++calls == 1) w->set_interest(kWritable);
+  });
+  ASSERT_TRUE(this->loop().run_until([&] { return calls >= 2; }, seconds(5)));
+  w.reset();
+  ::close(p[1]);
+}
+
 TYPED_TEST(LoopCoreTest, BadFdReportsAnErrorOnALaterIteration) {
   int fd = ::open("/dev/null", O_RDONLY | O_CLOEXEC);
   ASSERT_GE(fd, 0);
