@@ -1,0 +1,515 @@
+// End to end: a real OVN stack (tools/ovn-lab, userspace datapath) in its own
+// netns, the real ovnk-reactor inside it, and the real ovnk-cni plugin run as
+// a runtime runs it, on pod netns made with `ip netns add`. Packets are real:
+// pods ping each other through OVN.
+//
+// Every test brings up its own stack and tears it down, even on failure
+// (LabStack's destructor), and ends by checking that NB, OVS and the kernel
+// hold nothing of its pods.
+#include <gtest/gtest.h>
+
+#include <signal.h>
+
+#include <algorithm>
+#include <cstring>
+#include <chrono>
+#include <cstdio>
+#include <map>
+#include <set>
+#include <thread>
+
+#include "cni-frontend/result.h"
+#include "tests/support/e2e_stack.h"
+#include "tests/support/ovsdb_server.h"
+
+namespace ovnk::testing {
+namespace {
+
+using Clock = std::chrono::steady_clock;
+
+const E2ePaths kPaths{OVNK_LAB_SCRIPT, OVNK_REACTOR_BIN, OVNK_CNI_BIN};
+constexpr const char* kSubnet = "10.244.1.0/24";
+
+// Non-empty lines (ovn-nbctl --bare separates records with blank lines).
+size_t count_lines(const std::string& text) {
+  size_t n = 0;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    if (text.find_first_not_of(" \t", start) < end) ++n;
+    start = end + 1;
+  }
+  return n;
+}
+
+struct Pod {
+  PodNetns ns;
+  std::string cid;
+  std::string name;
+  std::string ip;  // from the ADD result
+};
+
+class PodPipelineE2e : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    auto lab = LabStack::up(kPaths);
+    ASSERT_TRUE(lab.ok()) << lab.error().to_string();
+    lab_ = std::move(lab).value();
+    start_daemon({});
+  }
+
+  void TearDown() override {
+    if (HasFailure() && daemon_) {
+      std::fprintf(stderr, "---- ovnk-reactor log (tail) ----\n%s\n", daemon_->log_tail().c_str());
+    }
+    daemon_.reset();  // before the stack (it lives in the stack's netns)
+    pods_.clear();
+    lab_.reset();
+  }
+
+  void start_daemon(std::vector<std::string> extra) {
+    daemon_.reset();
+    auto d = DaemonProcess::start(kPaths, *lab_, kSubnet, std::move(extra));
+    ASSERT_TRUE(d.ok()) << d.error().to_string();
+    daemon_ = std::move(d).value();
+  }
+
+  // n fresh pod netns, with container ids long enough to be cut at 15.
+  std::vector<Pod*> make_pods(size_t n, const std::string& prefix) {
+    std::vector<Pod*> out;
+    for (size_t i = 0; i < n; ++i) {
+      auto ns = PodNetns::create(unique_name("ovnkp"));
+      EXPECT_TRUE(ns.ok()) << ns.error().to_string();
+      if (!ns.ok()) break;
+      auto pod = std::make_unique<Pod>();
+      pod->ns = std::move(ns).value();
+      char cid[64];
+      std::snprintf(cid, sizeof cid, "%s%05zu%016x", prefix.c_str(), pods_.size(), 0xabcdefu);
+      pod->cid = cid;
+      pod->name = prefix + std::to_string(pods_.size());
+      out.push_back(pod.get());
+      pods_.push_back(std::move(pod));
+    }
+    return out;
+  }
+
+  CniInvocation call(const std::string& command, const Pod& pod, const std::string& version = "1.0.0") const {
+    CniInvocation c;
+    c.command = command;
+    c.container_id = pod.cid;
+    c.netns = pod.ns.path();
+    c.args = "K8S_POD_NAMESPACE=e2e;K8S_POD_NAME=" + pod.name + ";K8S_POD_UID=uid-" + pod.name;
+    c.config = daemon_->net_config(version);
+    return c;
+  }
+
+  static std::string ip_of(const std::string& result_json) {
+    auto r = cni::decode_result(result_json);
+    if (!r.ok() || r->ips.empty()) return "";
+    std::string a = r->ips[0].address;
+    return a.substr(0, a.find('/'));
+  }
+
+  // ADDs every pod at once; expects success; fills in the IPs.
+  void add_all(const std::vector<Pod*>& pods, double* seconds = nullptr) {
+    std::vector<CniInvocation> calls;
+    for (Pod* p : pods) calls.push_back(call("ADD", *p));
+    auto t0 = Clock::now();
+    auto outcomes = run_cni_many(kPaths, calls);
+    if (seconds) *seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    for (size_t i = 0; i < pods.size(); ++i) {
+      ASSERT_TRUE(outcomes[i].ok()) << outcomes[i].error().to_string();
+      ASSERT_EQ(outcomes[i]->exit_code, 0) << pods[i]->name << ": " << outcomes[i]->out;
+      pods[i]->ip = ip_of(outcomes[i]->out);
+      ASSERT_FALSE(pods[i]->ip.empty()) << outcomes[i]->out;
+    }
+  }
+
+  void del_all(const std::vector<Pod*>& pods, double* seconds = nullptr) {
+    std::vector<CniInvocation> calls;
+    for (Pod* p : pods) calls.push_back(call("DEL", *p));
+    auto t0 = Clock::now();
+    auto outcomes = run_cni_many(kPaths, calls);
+    if (seconds) *seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+    for (size_t i = 0; i < pods.size(); ++i) {
+      ASSERT_TRUE(outcomes[i].ok()) << outcomes[i].error().to_string();
+      EXPECT_EQ(outcomes[i]->exit_code, 0) << pods[i]->name << ": " << outcomes[i]->out;
+    }
+  }
+
+  Result<std::string> ping(const Pod& from, const std::string& ip) const {
+    Result<std::string> r = make_error("e2e", 1, "not tried");
+    for (int attempt = 0; attempt < 3; ++attempt) {
+      r = run_command({"ip", "netns", "exec", from.ns.name(), "ping", "-c1", "-W2", ip});
+      if (r.ok()) return r;
+    }
+    return r;
+  }
+
+  // What NB, OVS and the kernel still hold of pods; "" when nothing.
+  std::string leftovers() const {
+    std::string out;
+    auto lsps = lab_->nbctl({"--bare", "--columns=name", "find", "Logical_Switch_Port", "external_ids:pod=true"});
+    if (!lsps.ok()) return "nbctl: " + lsps.error().to_string();
+    if (lsps->find_first_not_of(" \n") != std::string::npos) out += "LSPs: " + *lsps + "\n";
+    auto ports = lab_->vsctl({"list-ports", "br-int"});
+    if (!ports.ok()) return "vsctl: " + ports.error().to_string();
+    if (ports->find_first_not_of(" \n") != std::string::npos) out += "OVS ports: " + *ports + "\n";
+    auto veths = lab_->in_netns({"ip", "-o", "link", "show", "type", "veth"});
+    if (!veths.ok()) return "ip link: " + veths.error().to_string();
+    if (veths->find_first_not_of(" \n") != std::string::npos) out += "veths: " + *veths + "\n";
+    auto metrics = daemon_->metrics();
+    if (metrics.ok() && metrics->find("\novnk_ipam_addresses_in_use 0\n") == std::string::npos) {
+      size_t at = metrics->find("\novnk_ipam_addresses_in_use ");
+      out += "IPAM: " + (at == std::string::npos ? std::string("no gauge") : metrics->substr(at + 1, 40)) + "\n";
+    }
+    return out;
+  }
+
+  std::unique_ptr<LabStack> lab_;
+  std::unique_ptr<DaemonProcess> daemon_;
+  std::vector<std::unique_ptr<Pod>> pods_;
+};
+
+TEST_F(PodPipelineE2e, TwoPodsPingEachOther) {
+  auto pods = make_pods(2, "twopod");
+  ASSERT_EQ(pods.size(), 2u);
+  add_all(pods);
+  EXPECT_NE(pods[0]->ip, pods[1]->ip);
+  auto ab = ping(*pods[0], pods[1]->ip);
+  EXPECT_TRUE(ab.ok()) << ab.error().to_string();
+  auto ba = ping(*pods[1], pods[0]->ip);
+  EXPECT_TRUE(ba.ok()) << ba.error().to_string();
+
+  // The rows read as ovn-kubernetes writes them.
+  auto lsp = lab_->nbctl({"--bare", "--columns=addresses,port_security,options", "list", "Logical_Switch_Port",
+                          "e2e_" + pods[0]->name});
+  ASSERT_TRUE(lsp.ok()) << lsp.error().to_string();
+  EXPECT_NE(lsp->find(pods[0]->ip), std::string::npos) << *lsp;
+  EXPECT_NE(lsp->find("requested-chassis=node1"), std::string::npos) << *lsp;
+  EXPECT_NE(lsp->find("iface-id-ver=uid-" + pods[0]->name), std::string::npos) << *lsp;
+  auto iface = lab_->vsctl({"get", "Interface", pods[0]->cid.substr(0, 15), "external_ids"});
+  ASSERT_TRUE(iface.ok()) << iface.error().to_string();
+  EXPECT_NE(iface->find("ovn-installed=\"true\""), std::string::npos) << *iface;
+  EXPECT_NE(iface->find("iface-id=e2e_" + pods[0]->name), std::string::npos) << *iface;
+
+  // CHECK and STATUS succeed on a healthy pod.
+  CniInvocation check = call("CHECK", *pods[0], "1.1.0");
+  check.config = daemon_->net_config(
+      "1.1.0", "\"prevResult\":{\"cniVersion\":\"1.1.0\",\"ips\":[{\"address\":\"" + pods[0]->ip + "/24\"}]}");
+  auto checked = run_cni(kPaths, check);
+  ASSERT_TRUE(checked.ok());
+  EXPECT_EQ(checked->exit_code, 0) << checked->out;
+  // ... and CHECK says what is wrong once the pod's address is gone.
+  ASSERT_TRUE(run_command({"ip", "netns", "exec", pods[0]->ns.name(), "ip", "addr", "flush", "dev", "eth0"}).ok());
+  auto broken = run_cni(kPaths, check);
+  ASSERT_TRUE(broken.ok());
+  EXPECT_NE(broken->exit_code, 0);
+  EXPECT_NE(broken->out.find("\"code\":103"), std::string::npos) << broken->out;
+  EXPECT_NE(broken->out.find(pods[0]->ip), std::string::npos) << broken->out;
+
+  del_all(pods);
+  EXPECT_EQ(leftovers(), "");
+}
+
+TEST_F(PodPipelineE2e, BurstOf200PodsThenAllDeleted) {
+  // Baseline, measured in the same run: the same pipeline one pod at a time
+  // (each ADD waits for the previous), so no two pods share a transaction.
+  const size_t kSequential = 20;
+  auto seq = make_pods(kSequential, "seq");
+  ASSERT_EQ(seq.size(), kSequential);
+  auto t0 = Clock::now();
+  for (Pod* p : seq) add_all({p});
+  const double seq_seconds = std::chrono::duration<double>(Clock::now() - t0).count();
+  del_all(seq);
+  ASSERT_EQ(leftovers(), "");
+
+  const size_t kPods = 200;
+  auto pods = make_pods(kPods, "burst");
+  ASSERT_EQ(pods.size(), kPods);
+  double add_seconds = 0;
+  add_all(pods, &add_seconds);
+  if (HasFatalFailure()) return;
+  std::set<std::string> ips;
+  for (Pod* p : pods) ips.insert(p->ip);
+  EXPECT_EQ(ips.size(), kPods) << "an address was given twice";
+
+  // Every pod is in NB and OVS, and ovn-controller installed every one.
+  auto lsps = lab_->nbctl({"--bare", "--columns=name", "find", "Logical_Switch_Port", "external_ids:pod=true"});
+  ASSERT_TRUE(lsps.ok());
+  EXPECT_EQ(count_lines(*lsps), kPods);
+  auto installed = lab_->vsctl({"--bare", "--columns=name", "find", "Interface", "external_ids:ovn-installed=true"});
+  ASSERT_TRUE(installed.ok());
+  EXPECT_EQ(count_lines(*installed), kPods);
+
+  // A sample of pairs ping.
+  for (size_t i = 0; i < 8; ++i) {
+    const Pod& a = *pods[(i * 37) % kPods];
+    const Pod& b = *pods[(i * 53 + 11) % kPods];
+    auto r = ping(a, b.ip);
+    EXPECT_TRUE(r.ok()) << a.name << " -> " << b.name << " " << b.ip << ": " << r.error().to_string();
+  }
+  // The pods shared transactions: far fewer than one per pod.
+  auto metrics = daemon_->metrics();
+  ASSERT_TRUE(metrics.ok());
+  size_t at = metrics->find("ovnk_ovsdb_batch_items_count{db=\"nb\"} ");
+  ASSERT_NE(at, std::string::npos);
+  const long nb_batches = std::atol(metrics->c_str() + at + std::strlen("ovnk_ovsdb_batch_items_count{db=\"nb\"} "));
+  EXPECT_LT(nb_batches, static_cast<long>(kSequential * 2 + kPods / 2)) << "no batching happened";
+
+  double del_seconds = 0;
+  del_all(pods, &del_seconds);
+  EXPECT_EQ(leftovers(), "");
+
+  const double seq_rate = static_cast<double>(kSequential) / seq_seconds;
+  const double burst_rate = static_cast<double>(kPods) / add_seconds;
+  std::printf(
+      "[ figures ] sequential ADDs: %zu pods in %.2f s = %.1f pods/s; burst ADD: %zu pods in %.2f s = %.1f pods/s; "
+      "burst DEL: %.2f s = %.1f pods/s; NB transactions over the whole test: %ld\n",
+      kSequential, seq_seconds, seq_rate, kPods, add_seconds, burst_rate, del_seconds,
+      static_cast<double>(kPods) / del_seconds, nb_batches);
+  RecordProperty("sequential_pods_per_second", std::to_string(seq_rate));
+  RecordProperty("burst_add_pods_per_second", std::to_string(burst_rate));
+  RecordProperty("burst_del_pods_per_second", std::to_string(static_cast<double>(kPods) / del_seconds));
+}
+
+TEST_F(PodPipelineE2e, DelOfUnknownContainerSucceeds) {
+  CniInvocation del;
+  del.command = "DEL";
+  del.container_id = "never-seen-0123456789";
+  del.config = daemon_->net_config();
+  del.netns = "";
+  auto r = run_cni(kPaths, del);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0) << r->out;
+  del.set_netns = false;  // no CNI_NETNS at all (podman after the container died)
+  del.args = "IgnoreUnknown=1;K8S_POD_NAME=ghost";
+  r = run_cni(kPaths, del);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0) << r->out;
+  // Twice on a real pod: the second one finds nothing and still succeeds.
+  auto pods = make_pods(1, "deltwice");
+  add_all(pods);
+  del_all(pods);
+  del_all(pods);
+  EXPECT_EQ(leftovers(), "");
+}
+
+TEST_F(PodPipelineE2e, BadRequestsGetTheRightError) {
+  auto pods = make_pods(1, "bad");
+  ASSERT_EQ(pods.size(), 1u);
+  struct Case {
+    std::string what;
+    CniInvocation call;
+    std::string code;
+  };
+  std::vector<Case> cases;
+  CniInvocation no_netns = call("ADD", *pods[0]);
+  no_netns.set_netns = false;
+  cases.push_back({"missing CNI_NETNS", no_netns, "\"code\":4"});
+  CniInvocation gone = call("ADD", *pods[0]);
+  gone.netns = "/var/run/netns/does-not-exist-ovnk";
+  cases.push_back({"netns that does not exist", gone, "\"code\":4"});
+  CniInvocation outside = call("ADD", *pods[0]);
+  outside.args = "IgnoreUnknown=1;IP=10.99.0.5/24";
+  cases.push_back({"requested IP outside the node subnet", outside, "\"code\":7"});
+  CniInvocation version = call("ADD", *pods[0]);
+  version.config = "{\"cniVersion\":\"0.1.0\",\"name\":\"x\",\"type\":\"ovnk-cni\",\"daemonSocket\":\"" +
+                   daemon_->socket() + "\"}";
+  cases.push_back({"unsupported cniVersion", version, "\"code\":1"});
+  CniInvocation bad_ann = call("ADD", *pods[0]);
+  bad_ann.config = daemon_->net_config("1.0.0", "\"runtimeConfig\":{\"k8s.ovn.org/pod-networks\":{\"default\":{}}}");
+  cases.push_back({"pod-networks annotation without an address", bad_ann, "\"code\":7"});
+  CniInvocation check_unknown = call("CHECK", *pods[0], "1.1.0");
+  check_unknown.config = daemon_->net_config("1.1.0", "\"prevResult\":{\"cniVersion\":\"1.1.0\"}");
+  cases.push_back({"CHECK of a pod never added", check_unknown, "\"code\":3"});
+  for (const Case& c : cases) {
+    auto r = run_cni(kPaths, c.call);
+    ASSERT_TRUE(r.ok()) << c.what;
+    EXPECT_NE(r->exit_code, 0) << c.what << ": " << r->out;
+    EXPECT_NE(r->out.find(c.code), std::string::npos) << c.what << ": " << r->out;
+  }
+  EXPECT_EQ(leftovers(), "");
+  // The pod can still be added after all that.
+  add_all(pods);
+  del_all(pods);
+  EXPECT_EQ(leftovers(), "");
+}
+
+TEST_F(PodPipelineE2e, RepeatedAddIsIdempotentAndRequestedAddressIsUsed) {
+  auto pods = make_pods(2, "again");
+  add_all({pods[0]});
+  const std::string first_ip = pods[0]->ip;
+  add_all({pods[0]});
+  EXPECT_EQ(pods[0]->ip, first_ip);
+  // An address imposed by the request (ovn-kubernetes annotation format).
+  CniInvocation fixed = call("ADD", *pods[1]);
+  fixed.config = daemon_->net_config(
+      "1.0.0",
+      "\"runtimeConfig\":{\"k8s.ovn.org/pod-networks\":{\"default\":{\"ip_addresses\":[\"10.244.1.200/24\"],"
+      "\"mac_address\":\"0a:58:0a:f4:01:c8\",\"gateway_ips\":[\"10.244.1.1\"]}}}");
+  auto r = run_cni(kPaths, fixed);
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->exit_code, 0) << r->out;
+  EXPECT_EQ(ip_of(r->out), "10.244.1.200");
+  pods[1]->ip = "10.244.1.200";
+  EXPECT_TRUE(ping(*pods[0], "10.244.1.200").ok());
+  del_all(pods);
+  EXPECT_EQ(leftovers(), "");
+}
+
+TEST_F(PodPipelineE2e, AddressesFromAPreProvisionedLogicalSwitchPort) {
+  // ipamMode "ovn": a central controller made the LSP; the ADD waits for it
+  // (it appears half a second later), takes its mac/ip, and DEL leaves it.
+  auto pods = make_pods(2, "preprov");
+  CniInvocation add = call("ADD", *pods[0]);
+  add.config = daemon_->net_config("1.0.0", "\"ipamMode\":\"ovn\"");
+  const std::string lsp = "e2e_" + pods[0]->name;
+  std::thread controller([&] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    auto r = lab_->nbctl({"lsp-add", "node1", lsp, "--", "lsp-set-addresses", lsp, "0a:58:0a:f4:01:64 10.244.1.100"});
+    EXPECT_TRUE(r.ok()) << r.error().to_string();
+  });
+  auto r = run_cni(kPaths, add);
+  controller.join();
+  ASSERT_TRUE(r.ok());
+  ASSERT_EQ(r->exit_code, 0) << r->out;
+  EXPECT_EQ(ip_of(r->out), "10.244.1.100");
+  EXPECT_NE(r->out.find("0a:58:0a:f4:01:64"), std::string::npos) << r->out;
+  // The node IPAM does not hand that address to anyone else.
+  add_all({pods[1]});
+  EXPECT_NE(pods[1]->ip, "10.244.1.100");
+  EXPECT_TRUE(ping(*pods[1], "10.244.1.100").ok());
+  // A restart adopts the pod plugged to the foreign port instead of removing it.
+  ASSERT_TRUE(daemon_->restart().ok());
+  EXPECT_TRUE(ping(*pods[1], "10.244.1.100").ok());
+  del_all(pods);
+  auto still = lab_->nbctl({"--bare", "--columns=name", "find", "Logical_Switch_Port", "name=" + lsp});
+  ASSERT_TRUE(still.ok());
+  EXPECT_EQ(*still, lsp + "\n") << "DEL removed a port it did not create";
+  ASSERT_TRUE(lab_->nbctl({"lsp-del", lsp}).ok());
+  EXPECT_EQ(leftovers(), "");
+}
+
+TEST_F(PodPipelineE2e, GcRemovesPodsNotInTheValidList) {
+  // On the io_uring loop this time (the daemon falls back to libuv, saying
+  // so, where io_uring is refused).
+  start_daemon({"--backend", "uring"});
+  auto pods = make_pods(3, "gc");
+  add_all(pods);
+  CniInvocation gc;
+  gc.command = "GC";
+  gc.set_netns = false;
+  gc.config = daemon_->net_config("1.1.0", "\"cni.dev/valid-attachments\":[{\"containerID\":\"" + pods[1]->cid +
+                                               "\",\"ifname\":\"eth0\"}]");
+  auto r = run_cni(kPaths, gc);
+  ASSERT_TRUE(r.ok());
+  EXPECT_EQ(r->exit_code, 0) << r->out;
+  auto lsps = lab_->nbctl({"--bare", "--columns=name", "find", "Logical_Switch_Port", "external_ids:pod=true"});
+  ASSERT_TRUE(lsps.ok());
+  EXPECT_EQ(*lsps, "e2e_" + pods[1]->name + "\n");
+  auto ports = lab_->vsctl({"list-ports", "br-int"});
+  ASSERT_TRUE(ports.ok());
+  EXPECT_EQ(*ports, pods[1]->cid.substr(0, 15) + "\n");
+  del_all({pods[1]});
+  EXPECT_EQ(leftovers(), "");
+}
+
+TEST_F(PodPipelineE2e, AddTimesOutCleanlyWithoutOvnController) {
+  start_daemon({"--ready-timeout", "3"});
+  // Frozen rather than stopped: an exiting ovn-controller may clean br-int up.
+  auto pid = lab_->pid_of("ovn-controller");
+  ASSERT_TRUE(pid.ok());
+  ASSERT_EQ(::kill(*pid, SIGSTOP), 0);
+  struct Thaw {
+    pid_t pid;
+    ~Thaw() { ::kill(pid, SIGCONT); }
+  } thaw{*pid};
+  auto pods = make_pods(2, "noctl");
+  std::vector<CniInvocation> calls = {call("ADD", *pods[0]), call("ADD", *pods[1])};
+  auto out = run_cni_many(kPaths, calls);
+  for (auto& r : out) {
+    ASSERT_TRUE(r.ok());
+    EXPECT_NE(r->exit_code, 0) << r->out;
+    EXPECT_NE(r->out.find("\"code\":101"), std::string::npos) << r->out;
+    EXPECT_NE(r->out.find("ovn-installed"), std::string::npos) << r->out;
+  }
+  // The failed ADDs undid everything they had done.
+  EXPECT_EQ(leftovers(), "");
+}
+
+TEST_F(PodPipelineE2e, RestartAfterKillAdoptsPluggedPodsAndCleansTheRest) {
+  auto pods = make_pods(3, "crash");
+  add_all(pods);
+  // A pod half made by hand, as a crash between NB and OVS would leave it: an
+  // LSP of ours with no port and no veth.
+  ASSERT_TRUE(lab_->nbctl({"lsp-add", "node1", "e2e_halfmade", "--", "lsp-set-addresses", "e2e_halfmade",
+                           "0a:58:0a:f4:01:fa 10.244.1.250", "--", "set", "Logical_Switch_Port", "e2e_halfmade",
+                           "external_ids:owner=ovnk-reactor", "external_ids:node=node1",
+                           "external_ids:sandbox=halfmade-sandbox", "external_ids:pod=true"})
+                  .ok());
+  // Someone else's port on the same switch is never touched.
+  ASSERT_TRUE(lab_->nbctl({"lsp-add", "node1", "not-ours", "--", "lsp-set-addresses", "not-ours",
+                           "0a:58:0a:f4:01:fb 10.244.1.251"})
+                  .ok());
+  daemon_->kill_now();
+  auto restarted = daemon_->restart();
+  ASSERT_TRUE(restarted.ok()) << restarted.error().to_string();
+  // A retried ADD of a plugged pod gets its address back; a new pod gets
+  // neither that address nor the foreign port's.
+  const std::string before = pods[0]->ip;
+  add_all({pods[0]});
+  EXPECT_EQ(pods[0]->ip, before);
+  auto fresh = make_pods(1, "after");
+  add_all(fresh);
+  for (Pod* p : pods) EXPECT_NE(fresh[0]->ip, p->ip);
+  EXPECT_NE(fresh[0]->ip, "10.244.1.251");
+  EXPECT_TRUE(ping(*fresh[0], pods[2]->ip).ok());
+  auto half = lab_->nbctl({"--bare", "--columns=name", "find", "Logical_Switch_Port", "name=e2e_halfmade"});
+  ASSERT_TRUE(half.ok());
+  EXPECT_EQ(*half, "") << "the half-made pod was not cleaned";
+  auto foreign = lab_->nbctl({"--bare", "--columns=name", "find", "Logical_Switch_Port", "name=not-ours"});
+  ASSERT_TRUE(foreign.ok());
+  EXPECT_EQ(*foreign, "not-ours\n");
+  del_all(pods);
+  del_all(fresh);
+  ASSERT_TRUE(lab_->nbctl({"lsp-del", "not-ours"}).ok());
+  EXPECT_EQ(leftovers(), "");
+}
+
+TEST_F(PodPipelineE2e, KillDuringABurstThenRetriedAddsAllSucceed) {
+  // kill -9 while 100 ADDs are in flight: each pod must end either fully
+  // plugged (adopted on restart) or fully cleaned, so that the runtime's
+  // retried ADD succeeds, and no address is given twice.
+  const size_t kPods = 100;
+  auto pods = make_pods(kPods, "kill");
+  ASSERT_EQ(pods.size(), kPods);
+  std::vector<CniInvocation> calls;
+  for (Pod* p : pods) calls.push_back(call("ADD", *p));
+  std::thread killer([this] {
+    std::this_thread::sleep_for(std::chrono::milliseconds(250));
+    daemon_->kill_now();
+  });
+  auto first = run_cni_many(kPaths, calls);
+  killer.join();
+  size_t answered = 0;
+  for (auto& r : first) answered += (r.ok() && r->exit_code == 0) ? 1u : 0u;
+  auto restarted = daemon_->restart();
+  ASSERT_TRUE(restarted.ok()) << restarted.error().to_string();
+  add_all(pods);  // the runtime retries every ADD
+  if (HasFatalFailure()) return;
+  std::set<std::string> ips;
+  for (Pod* p : pods) ips.insert(p->ip);
+  EXPECT_EQ(ips.size(), kPods) << "an address was given twice";
+  for (size_t i = 0; i < 4; ++i) {
+    auto r = ping(*pods[i * 23 % kPods], pods[(i * 41 + 7) % kPods]->ip);
+    EXPECT_TRUE(r.ok()) << r.error().to_string();
+  }
+  std::printf("[ figures ] %zu of %zu ADDs were answered before the kill\n", answered, kPods);
+  del_all(pods);
+  EXPECT_EQ(leftovers(), "");
+}
+
+}  // namespace
+}  // namespace ovnk::testing
