@@ -94,6 +94,37 @@ Result<void> apply(DaemonConfig& c, std::string_view key, std::string_view value
     c.bridge = std::string(value);
   } else if (key == "create-topology") {
     OVNK_ASSIGN_OR_RETURN(c.create_topology, parse_switch(value, flag));
+  } else if (key == "management-port") {
+    OVNK_ASSIGN_OR_RETURN(c.management_port, parse_switch(value, flag));
+  } else if (key == "system-id") {
+    if (value.empty()) return config_error(flag + ": empty system id");
+    c.system_id = std::string(value);
+  } else if (key == "ovn-remote") {
+    if (value.empty()) return config_error(flag + ": empty remote");
+    c.ovn_remote = std::string(value);
+  } else if (key == "encap-type") {
+    if (value != "geneve" && value != "vxlan" && value != "stt") {
+      return config_error(flag + ": '" + std::string(value) + "' is not geneve, vxlan or stt");
+    }
+    c.encap_type = std::string(value);
+  } else if (key == "encap-ip") {
+    auto ip = netlink::IpAddr::parse(value);
+    if (!ip.ok()) return config_error(flag + ": '" + std::string(value) + "' is not an IP address");
+    c.encap_ip = ip->to_string();
+  } else if (key == "bridge-mappings") {
+    // "physnet:br-phy[,physnet2:br-x]"
+    std::string_view rest = value;
+    if (rest.empty()) return config_error(flag + ": empty mapping (e.g. physnet:br-phy)");
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      size_t colon = item.find(':');
+      if (colon == 0 || colon == std::string_view::npos || colon + 1 == item.size()) {
+        return config_error(flag + ": '" + std::string(item) + "' is not NETWORK:BRIDGE");
+      }
+    }
+    c.bridge_mappings = std::string(value);
   } else {
     return config_error(flag + ": unknown option (see --help)");
   }
@@ -204,7 +235,13 @@ kernel, batching the work of concurrent pods.
   --reconcile-interval S    seconds between reconciliations, 0 = only at start (default 60)
   --tx-offloads on|off      TX offloads of the pod interface (default off)
   --bridge NAME             integration bridge (default br-int)
-  --create-topology on|off  create the node switch and router port if missing (default on)
+  --create-topology on|off  create the node switch, router port and management LSP if missing (default on)
+  --management-port on|off  create and keep the management port ovn-k8s-mp0 (default on)
+  --system-id ID            Open_vSwitch external_ids:system-id (the chassis name)
+  --ovn-remote REMOTE       external_ids:ovn-remote, the SB database for ovn-controller
+  --encap-type T            external_ids:ovn-encap-type: geneve (default), vxlan, stt
+  --encap-ip IP             external_ids:ovn-encap-ip, this node's tunnel address
+  --bridge-mappings MAP     external_ids:ovn-bridge-mappings, e.g. physnet:br-phy (localnet)
   --log-level L             trace, debug, info, warn, error (default info)
   --config FILE             key = value lines with the same keys; flags win
   --help                    this text

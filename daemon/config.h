@@ -8,6 +8,8 @@
 //                [--config FILE] [--log-level L] [--ready-timeout S]
 //                [--reconcile-interval S] [--tx-offloads on|off]
 //                [--bridge NAME] [--create-topology on|off]
+//                [--management-port on|off] [--system-id ID] [--ovn-remote REMOTE]
+//                [--encap-type geneve|vxlan|stt] [--encap-ip IP] [--bridge-mappings MAP]
 //
 // Flags take "--key value" or "--key=value". The file holds the same keys
 // without the dashes, one "key = value" a line; '#' starts a comment. Flags
@@ -48,6 +50,16 @@ struct DaemonConfig {
   bool offloads_off = true;
   std::string bridge = "br-int";
   bool create_topology = true;
+  // The node's management port ovn-k8s-mp0 (agent/management_port.h); off
+  // when something else owns it.
+  bool management_port = true;
+  // Open_vSwitch external_ids for ovn-controller (agent/node_ovs_config.h):
+  // written only when set; encap_type defaults to geneve once any is set.
+  std::optional<std::string> system_id;
+  std::optional<std::string> ovn_remote;
+  std::optional<std::string> encap_type;
+  std::optional<std::string> encap_ip;
+  std::optional<std::string> bridge_mappings;
   bool help = false;  // --help: print usage() and exit 0
 };
 

@@ -50,6 +50,7 @@ Result<void> Daemon::init() {
   ovsdb::SessionHooks nbh;
   nbh.on_ready = [this](const ovsdb::ReadyInfo&) {
     if (manager_) manager_->on_nb_ready();
+    if (management_port_) management_port_->on_nb_ready();
   };
   nbh.on_disconnected = [this](const Error& e) {
     LOG_WARN("nb_disconnected", log::kv("error", e));
@@ -62,13 +63,15 @@ Result<void> Daemon::init() {
   ovsdb::SessionOptions ovso;
   ovso.remotes = config_.ovs_remote;
   ovso.database = std::string(agent::kOvsDatabase);
-  ovso.monitor = agent::ovs_monitor_requests();
+  ovso.monitor = agent::with_node_columns(agent::ovs_monitor_requests());
   ovso.leader_only = false;
   ovso.queue_timeout = std::chrono::seconds(30);
   ovso.name = "ovs";
   ovsdb::SessionHooks ovsh;
   ovsh.on_ready = [this](const ovsdb::ReadyInfo&) {
+    if (node_ovs_config_) node_ovs_config_->on_ovs_ready();
     if (manager_) manager_->on_ovs_ready();
+    if (management_port_) management_port_->on_ovs_ready();
   };
   ovsh.on_disconnected = [this](const Error& e) {
     LOG_WARN("ovs_disconnected", log::kv("error", e));
@@ -93,6 +96,27 @@ Result<void> Daemon::init() {
   if (!manager.ok()) return std::move(manager).error();
   manager_ = std::move(manager).value();
   handler_ = std::make_unique<agent::AgentCniHandler>(*manager_);
+
+  agent::NodeOvsConfig nc;
+  nc.system_id = config_.system_id;
+  nc.ovn_remote = config_.ovn_remote;
+  nc.encap_type = config_.encap_type;
+  nc.encap_ip = config_.encap_ip;
+  nc.bridge_mappings = config_.bridge_mappings;
+  if (!nc.desired().empty()) node_ovs_config_ = std::make_unique<agent::NodeOvsConfigWriter>(*loop_, *ovs_, nc);
+  if (config_.management_port) {
+    agent::ManagementPortOptions mo;
+    mo.node = config_.node;
+    mo.bridge = config_.bridge;
+    mo.node_subnet = config_.node_subnet;
+    if (config_.cluster_cidr) mo.cluster_cidrs.push_back(*config_.cluster_cidr);
+    mo.mtu = config_.mtu;
+    mo.create_lsp = config_.create_topology;
+    mo.recheck_interval = config_.reconcile_interval;
+    management_port_ = agent::ManagementPort::create(*loop_, *nb_, *ovs_, *host_netlink_, std::move(mo));
+  } else {
+    LOG_INFO("management_port_disabled", log::kv("node", config_.node), log::kv("port", agent::kManagementPortName));
+  }
 
   cni::CniServerOptions so;
   so.socket_path = config_.cni_socket;
@@ -138,6 +162,8 @@ void Daemon::teardown() {
   // (connections deleted later) runs in a last iteration.
   server_.reset();
   handler_.reset();
+  management_port_.reset();
+  node_ovs_config_.reset();
   manager_.reset();
   linker_.reset();
   if (nb_) nb_->close();

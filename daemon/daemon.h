@@ -8,13 +8,18 @@
 // SIGTERM or SIGINT (read from a signalfd watched by the loop, so the signal
 // is handled between callbacks like any event), then tears everything down in
 // reverse order: the CNI server first (in-flight calls are cancelled), then
-// the manager, the linker, the sessions. Pods in flight at shutdown are left
+// the manager, the linker, the sessions. Beside the pods, the node side: the
+// Open_vSwitch external_ids for ovn-controller (--system-id, --ovn-remote,
+// --encap-*) and the management port ovn-k8s-mp0 (--management-port), each
+// driven by the sessions' ready hooks and their replicas. Pods in flight at shutdown are left
 // as they are; the next start reconciles them.
 #pragma once
 
 #include <memory>
 
 #include "agent/cni_handler.h"
+#include "agent/management_port.h"
+#include "agent/node_ovs_config_writer.h"
 #include "agent/pod_manager.h"
 #include "base/result.h"
 #include "cni-frontend/metrics.h"
@@ -55,6 +60,8 @@ class Daemon {
   std::unique_ptr<ovsdb::Session> nb_;
   std::unique_ptr<ovsdb::Session> ovs_;
   std::unique_ptr<agent::PodManager> manager_;
+  std::unique_ptr<agent::ManagementPort> management_port_;     // null with --management-port off
+  std::unique_ptr<agent::NodeOvsConfigWriter> node_ovs_config_;  // null without overlay flags
   std::unique_ptr<agent::AgentCniHandler> handler_;
   std::unique_ptr<cni::CniServer> server_;
 };

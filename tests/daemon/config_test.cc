@@ -128,6 +128,45 @@ TEST(Config, FileErrorsNameTheLine) {
   EXPECT_NE(missing.error().message.find("/nope"), std::string::npos);
 }
 
+TEST(Config, NodeSideFlags) {
+  auto d = parse_config(kRequired, files({}));
+  ASSERT_TRUE(d.ok());
+  EXPECT_TRUE(d->management_port);  // on by default
+  EXPECT_EQ(d->mtu, 1400u);         // pods get 1400: room for Geneve on a 1500 underlay
+  EXPECT_FALSE(d->system_id || d->ovn_remote || d->encap_type || d->encap_ip || d->bridge_mappings);
+
+  auto c = parse_config(with({"--management-port", "off", "--system-id", "node1", "--ovn-remote=tcp:10.0.0.1:6642",
+                              "--encap-type", "vxlan", "--encap-ip", "192.168.77.1", "--bridge-mappings",
+                              "physnet:br-phy,other:br-x"}),
+                        files({}));
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_FALSE(c->management_port);
+  EXPECT_EQ(c->system_id, "node1");
+  EXPECT_EQ(c->ovn_remote, "tcp:10.0.0.1:6642");
+  EXPECT_EQ(c->encap_type, "vxlan");
+  EXPECT_EQ(c->encap_ip, "192.168.77.1");
+  EXPECT_EQ(c->bridge_mappings, "physnet:br-phy,other:br-x");
+
+  auto from_file = parse_config(with({"--config", "/c"}),
+                                files({{"/c", "management-port = off\nsystem-id = n9\n"}}));
+  ASSERT_TRUE(from_file.ok()) << from_file.error().to_string();
+  EXPECT_FALSE(from_file->management_port);
+  EXPECT_EQ(from_file->system_id, "n9");
+
+  for (std::vector<std::string> bad : {std::vector<std::string>{"--encap-type", "gre"},
+                                       {"--encap-ip", "not-an-ip"},
+                                       {"--bridge-mappings", "physnet"},
+                                       {"--bridge-mappings", "physnet:"},
+                                       {"--management-port", "maybe"},
+                                       {"--system-id", ""}}) {
+    auto r = parse_config(with(bad), files({}));
+    ASSERT_FALSE(r.ok()) << bad[0] << " " << bad[1];
+    EXPECT_NE(r.error().message.find(bad[0]), std::string::npos) << r.error().message;
+  }
+  EXPECT_NE(usage().find("--management-port"), std::string::npos);
+  EXPECT_NE(usage().find("--encap-ip"), std::string::npos);
+}
+
 TEST(Config, Help) {
   auto c = parse_config({"--help"}, files({}));
   ASSERT_TRUE(c.ok());

@@ -54,12 +54,13 @@ class CtlDaemonTwoNodeTest : public CtlTwoNodeTest {
 
   // ovnk-reactor for `node` inside the node's netns (where its vswitchd
   // creates ports), on the switch ovnk-ctl made; waits until STATUS answers.
-  void start_daemon(const std::string& node, const std::string& subnet) {
+  void start_daemon(const std::string& node, const std::string& subnet, std::vector<std::string> extra = {}) {
     std::vector<std::string> argv{"ip", "netns", "exec", node_ns(node), OVNK_REACTOR_BIN,
                                   "--node", node, "--nb", "unix:" + dir_ + "/nb.sock",
                                   "--ovs", "unix:" + dir_ + "/node-" + node + "/db.sock",
                                   "--node-subnet", subnet, "--cluster-cidr", "10.244.0.0/16",
                                   "--cni-socket", socket_path(node), "--create-topology", "off"};
+    argv.insert(argv.end(), extra.begin(), extra.end());
     std::vector<char*> args;
     for (auto& a : argv) args.push_back(a.data());
     args.push_back(nullptr);
@@ -126,6 +127,48 @@ class CtlDaemonTwoNodeTest : public CtlTwoNodeTest {
     return r.ok() && r->exit_code == 0;
   }
 
+  void stop_daemon(const std::string& node) {
+    auto it = daemons_.find(node);
+    ASSERT_NE(it, daemons_.end());
+    ::kill(it->second, SIGTERM);
+    int status = 0;
+    ASSERT_EQ(::waitpid(it->second, &status, 0), it->second);
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << "status " << status;
+    daemons_.erase(it);
+  }
+
+  std::string ovs_out(const std::string& node, std::vector<std::string> args) {
+    args.insert(args.begin(), {"ovs-vsctl", "--timeout=30", "--db=unix:" + dir_ + "/node-" + node + "/db.sock"});
+    return run_out(args);
+  }
+
+  // The overlay flags of `node` (the values ovn-lab set by hand, which the
+  // test removes first so that the daemon must write them).
+  std::vector<std::string> overlay_flags(const std::string& node, int n) {
+    return {"--system-id", node, "--ovn-remote", "unix:" + dir_ + "/sb.sock", "--encap-ip",
+            "192.168.77." + std::to_string(n)};
+  }
+
+  // Until the daemon has put the management address on ovn-k8s-mp0 (it
+  // waits for ovs-vswitchd to make the interface first).
+  void wait_management_address(const std::string& node, const std::string& cidr) {
+    std::string last;
+    for (int i = 0; i < 200; ++i) {
+      RunResult r = run_program({"ip", "-n", node_ns(node), "-o", "addr", "show", "dev", "ovn-k8s-mp0"});
+      last = r.out + r.err;
+      if (r.code == 0 && r.out.find(cidr) != std::string::npos) return;
+      ::usleep(50000);
+    }
+    FAIL() << node << ": no " << cidr << " on ovn-k8s-mp0: " << last << "\n" << slurp(log_path(node));
+  }
+
+  // The uuid of the Interface row ovn-k8s-mp0, "" while there is none.
+  std::string iface_uuid(const std::string& node) {
+    RunResult r = run_program({"ovs-vsctl", "--timeout=30", "--db=unix:" + dir_ + "/node-" + node + "/db.sock",
+                               "--bare", "--columns=_uuid", "find", "interface", "name=ovn-k8s-mp0"});
+    return r.code == 0 ? r.out : std::string();
+  }
+
   std::map<std::string, pid_t> daemons_;
 };
 
@@ -154,6 +197,101 @@ TEST_F(CtlDaemonTwoNodeTest, DaemonPodsOnTheCtlTopologyReachEachOtherAcrossNodes
   EXPECT_TRUE(cni_del("node2", ns2, "dpod2"));
   RunResult after = ctl({"pods"});
   EXPECT_NE(after.out.find("no pods"), std::string::npos) << after.out;
+}
+
+TEST_F(CtlDaemonTwoNodeTest, DaemonMakesTheManagementPortAndTheOvnControllerSettings) {
+  make_cluster();
+  // The daemon must write ovn-encap-type (removed here) and keep keys it does
+  // not own (the test's own key).
+  for (const char* node : {"node1", "node2"}) {
+    vsctl(node, {"remove", "open_vswitch", ".", "external_ids", "ovn-encap-type"});
+    vsctl(node, {"set", "open_vswitch", ".", "external_ids:ovnk-test=keep"});
+  }
+  start_daemon("node1", "10.244.1.0/24", overlay_flags("node1", 1));
+  start_daemon("node2", "10.244.2.0/24", overlay_flags("node2", 2));
+  wait_management_address("node1", "10.244.1.2/24");
+  wait_management_address("node2", "10.244.2.2/24");
+
+  for (int n = 1; n <= 2; ++n) {
+    const std::string node = "node" + std::to_string(n);
+    EXPECT_EQ(ovs_out(node, {"get", "open_vswitch", ".", "external_ids:ovn-encap-type"}), "geneve\n");
+    EXPECT_EQ(ovs_out(node, {"get", "open_vswitch", ".", "external_ids:system-id"}), node + "\n");
+    EXPECT_EQ(ovs_out(node, {"get", "open_vswitch", ".", "external_ids:ovn-encap-ip"}),
+              "\"192.168.77." + std::to_string(n) + "\"\n");
+    EXPECT_EQ(ovs_out(node, {"get", "open_vswitch", ".", "external_ids:ovn-remote"}),
+              "\"unix:" + dir_ + "/sb.sock\"\n");
+    EXPECT_EQ(ovs_out(node, {"get", "open_vswitch", ".", "external_ids:ovnk-test"}), "keep\n");
+    // The port as ovn-kubernetes makes it, the kernel side from the LSP.
+    EXPECT_EQ(ovs_out(node, {"get", "interface", "ovn-k8s-mp0", "type"}), "internal\n");
+    EXPECT_EQ(ovs_out(node, {"get", "interface", "ovn-k8s-mp0", "external_ids:iface-id"}), "k8s-" + node + "\n");
+    std::string link = run_out({"ip", "-n", node_ns(node), "-o", "link", "show", "dev", "ovn-k8s-mp0"});
+    EXPECT_NE(link.find("mtu 1400"), std::string::npos) << link;
+    EXPECT_NE(link.find("0a:58:0a:f4:0" + std::to_string(n) + ":02"), std::string::npos) << link;
+    EXPECT_NE(link.find("UP"), std::string::npos) << link;
+  }
+
+  // Pods of both nodes (MTU 1400 by default), reached from node1 itself
+  // through ovn-k8s-mp0: the other node's pod over Geneve, its own locally.
+  const std::string ns1 = prefix_ + "-m1";
+  const std::string ns2 = prefix_ + "-m2";
+  const std::string ip1 = cni_add("node1", ns1, "mpod1");
+  const std::string ip2 = cni_add("node2", ns2, "mpod2");
+  ASSERT_TRUE(ip1.starts_with("10.244.1.")) << ip1;
+  ASSERT_TRUE(ip2.starts_with("10.244.2.")) << ip2;
+  std::string pod_link = run_out({"ip", "-n", ns1, "-o", "link", "show", "dev", "eth0"});
+  EXPECT_NE(pod_link.find("mtu 1400"), std::string::npos) << pod_link;
+  expect_ping(node_ns("node1"), ip2);
+  expect_ping(node_ns("node1"), ip1);
+  expect_ping(node_ns("node2"), ip1);
+  expect_ping(ns2, "10.244.1.2");  // and back to node1
+  // ovnk-ctl sees the management ports bound (LSP up, set by ovn-controller).
+  RunResult status = ctl({"status", "--json"});
+  EXPECT_NE(status.out.find("\"management_up\":true"), std::string::npos) << status.out;
+  EXPECT_EQ(status.out.find("\"management_up\":false"), std::string::npos) << status.out;
+
+  // A restart duplicates nothing: one port, one route, and it still works.
+  stop_daemon("node1");
+  std::vector<std::string> again = overlay_flags("node1", 1);
+  again.insert(again.end(), {"--reconcile-interval", "1"});
+  start_daemon("node1", "10.244.1.0/24", again);
+  wait_management_address("node1", "10.244.1.2/24");
+  std::string ports = ovs_out("node1", {"--columns=name", "find", "port", "name=ovn-k8s-mp0"});
+  EXPECT_EQ(count_lines(ports, "ovn-k8s-mp0"), 1u) << ports;
+  std::string ifaces = ovs_out("node1", {"--columns=name", "find", "interface", "name=ovn-k8s-mp0"});
+  EXPECT_EQ(count_lines(ifaces, "ovn-k8s-mp0"), 1u) << ifaces;
+  std::string routes = run_out({"ip", "-n", node_ns("node1"), "route", "show", "10.244.0.0/16"});
+  EXPECT_EQ(count_lines(routes, "10.244.0.0/16 via 10.244.1.1 dev ovn-k8s-mp0"), 1u) << routes;
+  std::string addrs = run_out({"ip", "-n", node_ns("node1"), "-o", "addr", "show", "dev", "ovn-k8s-mp0"});
+  EXPECT_EQ(count_lines(addrs, "10.244.1.2/24"), 1u) << addrs;
+  expect_ping(node_ns("node1"), ip2);
+
+  // Repair: the port removed behind the daemon's back comes back (a new
+  // Interface row), configured again.
+  const std::string before = iface_uuid("node1");
+  ASSERT_FALSE(before.empty());
+  vsctl("node1", {"del-port", "br-int", "ovn-k8s-mp0"});
+  std::string after;
+  for (int i = 0; i < 200 && (after.empty() || after == before); ++i) {
+    ::usleep(50000);
+    after = iface_uuid("node1");
+  }
+  EXPECT_FALSE(after.empty()) << slurp(log_path("node1"));
+  EXPECT_NE(after, before);
+  wait_management_address("node1", "10.244.1.2/24");
+  // ... and a route removed in the kernel comes back at the next recheck
+  // (--reconcile-interval 1 on this run).
+  run_ok({"ip", "-n", node_ns("node1"), "route", "del", "10.244.0.0/16"});
+  bool back = false;
+  for (int i = 0; i < 100 && !back; ++i) {
+    ::usleep(50000);
+    back = run_out({"ip", "-n", node_ns("node1"), "route", "show", "10.244.0.0/16"}).find("ovn-k8s-mp0") !=
+           std::string::npos;
+  }
+  EXPECT_TRUE(back) << slurp(log_path("node1"));
+  expect_ping(node_ns("node1"), ip2);
+
+  EXPECT_TRUE(cni_del("node1", ns1, "mpod1"));
+  EXPECT_TRUE(cni_del("node2", ns2, "mpod2"));
 }
 
 }  // namespace
