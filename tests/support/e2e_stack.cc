@@ -183,6 +183,11 @@ Result<pid_t> LabStack::pid_of(const std::string& daemon) const {
   return static_cast<pid_t>(std::atoi(text.c_str()));
 }
 
+Result<void> LabStack::restart_db(const std::string& db) const {
+  OVNK_TRY(run_command({paths_.ovn_lab, "restart-db", db, "--dir", dir_}));
+  return ok_result();
+}
+
 // ---- DaemonProcess ---------------------------------------------------------------
 
 Result<std::unique_ptr<DaemonProcess>> DaemonProcess::start(const E2ePaths& paths, const LabStack& lab,

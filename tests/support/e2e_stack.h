@@ -53,6 +53,11 @@ class LabStack {
   Result<std::string> in_netns(const std::vector<std::string>& args) const;
   // The pid in one of the stack's pidfiles ("ovn-controller", "nb", ...).
   Result<pid_t> pid_of(const std::string& daemon) const;
+  // `ovn-lab restart-db DB`: one database server ("nb", "sb" or "ovs", the
+  // node's db.sock) is killed (SIGKILL, unless it is already dead) and started
+  // again on the same database file, socket and pidfile; returns once it
+  // accepts connections. Its clients reconnect by themselves.
+  Result<void> restart_db(const std::string& db) const;
 
  private:
   LabStack() = default;

@@ -14,7 +14,7 @@
 #include <vector>
 
 #include "tests/support/ovsdb_server.h"
-#include "tests/tools/ovnk_ctl_test_support.h"
+#include "tests/support/program.h"
 #include "tools/ovnk-ctl/change_set.h"
 #include "tools/ovnk-ctl/topology_plan.h"
 

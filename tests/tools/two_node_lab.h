@@ -38,7 +38,7 @@
 #include <tuple>
 #include <vector>
 
-#include "tests/tools/ovnk_ctl_test_support.h"
+#include "tests/support/program.h"
 
 namespace ovnk::testing {
 

@@ -1,7 +1,8 @@
-// Test helpers for ovnk-ctl's loop and e2e tests: run a program and keep its
-// exit status, stdout and stderr (many at once for races), as a test wants
-// them (ovsdb_server.h's run_command turns a failure into an Error).
-// Children die with the test (PR_SET_PDEATHSIG); nothing is run through a shell.
+// Test helpers: run a program (argv, looked up in PATH) and keep its exit
+// status, stdout and stderr whatever they are, as a test wants them (many at
+// once for races; optional bytes on stdin). ovsdb_server.h's run_command is
+// the other flavour: a failure becomes an Error. Children die with the test
+// (PR_SET_PDEATHSIG); nothing is run through a shell.
 #pragma once
 
 #include <fcntl.h>
@@ -37,14 +38,18 @@ struct Started {
   pid_t pid = -1;
   std::string out_path;
   std::string err_path;
+  std::string in_path;
 };
 
-inline Started start_program(const std::vector<std::string>& argv) {
+// `input` goes to the child's stdin (through a file: it may exceed a pipe).
+inline Started start_program(const std::vector<std::string>& argv, const std::string& input = "") {
   static int counter = 0;
   Started s;
-  std::string base = "/tmp/ovnk-ctl-run-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
+  std::string base = "/tmp/ovnk-test-run-" + std::to_string(::getpid()) + "-" + std::to_string(counter++);
   s.out_path = base + ".out";
   s.err_path = base + ".err";
+  s.in_path = base + ".in";
+  std::ofstream(s.in_path, std::ios::binary) << input;
   std::vector<char*> args;
   for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
   args.push_back(nullptr);
@@ -58,7 +63,7 @@ inline Started start_program(const std::vector<std::string>& argv) {
     ::sigprocmask(SIG_SETMASK, &none, nullptr);
     int out = ::open(s.out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int err = ::open(s.err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int in = ::open("/dev/null", O_RDONLY);
+    int in = ::open(s.in_path.c_str(), O_RDONLY);
     ::dup2(in, STDIN_FILENO);
     ::dup2(out, STDOUT_FILENO);
     ::dup2(err, STDERR_FILENO);
@@ -88,12 +93,13 @@ inline RunResult finish_program(const Started& s, std::chrono::seconds timeout =
   r.err = slurp(s.err_path);
   ::unlink(s.out_path.c_str());
   ::unlink(s.err_path.c_str());
+  ::unlink(s.in_path.c_str());
   return r;
 }
 
 inline RunResult run_program(const std::vector<std::string>& argv,
-                             std::chrono::seconds timeout = std::chrono::seconds(120)) {
-  return finish_program(start_program(argv), timeout);
+                             std::chrono::seconds timeout = std::chrono::seconds(120), const std::string& input = "") {
+  return finish_program(start_program(argv, input), timeout);
 }
 
 // All started before any is waited for.
@@ -103,6 +109,23 @@ inline std::vector<RunResult> run_programs(const std::vector<std::vector<std::st
   std::vector<RunResult> out;
   for (const auto& s : started) out.push_back(finish_program(s));
   return out;
+}
+
+// Lines of a program's output: the non-blank ones (ovn-nbctl --bare separates
+// records with blank lines), or those containing `needle`.
+inline size_t count_lines(const std::string& text, const std::string& needle = "") {
+  size_t n = 0;
+  size_t start = 0;
+  while (start < text.size()) {
+    size_t end = text.find('\n', start);
+    if (end == std::string::npos) end = text.size();
+    std::string line = text.substr(start, end - start);
+    if (needle.empty() ? line.find_first_not_of(" \t") != std::string::npos : line.find(needle) != std::string::npos) {
+      ++n;
+    }
+    start = end + 1;
+  }
+  return n;
 }
 
 inline std::string describe(const RunResult& r) {
