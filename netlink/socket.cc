@@ -4,6 +4,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdlib>
 
@@ -155,7 +156,7 @@ void NetlinkSocket::on_events(reactor::FdEvents events) {
 }
 
 void NetlinkSocket::flush() {
-  for (;;) {
+  for (size_t sent = 0;;) {
     // Hooks registered while flushing run before the next datagram.
     // One at a time: a hook may cancel another one.
     while (!hooks_.empty()) {
@@ -164,6 +165,7 @@ void NetlinkSocket::flush() {
       hook();
     }
     if (!session_.has_output()) return;
+    if (sent == std::max<size_t>(options_.max_datagrams_per_flush, 1)) return;  // more on the next iteration
     std::span<const char> datagram = session_.peek_datagram();
     sockaddr_nl kernel{};
     kernel.nl_family = AF_NETLINK;
@@ -185,6 +187,7 @@ void NetlinkSocket::flush() {
       continue;
     }
     session_.datagram_sent();
+    ++sent;
     // The kernel has answered the whole datagram by now: read it all before
     // sending more, so that replies never pile up past the receive buffer.
     drain(SIZE_MAX);

@@ -40,6 +40,12 @@ struct SocketOptions {
   int rcvbuf = 4 << 20;
   size_t recv_buffer = 64 * 1024;  // initial; grows when a datagram is truncated
   size_t max_datagrams_per_wakeup = 512;
+  // Datagrams sent (each with its replies read) per writable event. A burst
+  // of pods is worked through over several loop iterations, so that OVSDB
+  // replies and new CNI requests are handled between its datagrams instead
+  // of after all of them; the rest stays queued and the writable interest
+  // brings the socket back on the next iteration.
+  size_t max_datagrams_per_flush = 4;
   Session::Limits limits;
 };
 
