@@ -6,6 +6,7 @@
 
 #include "agent/management_port_plan.h"
 #include "agent/node_ovs_config.h"
+#include "tests/agent/plan_test_helpers.h"
 
 namespace ovnk::agent {
 namespace {
@@ -13,17 +14,8 @@ namespace {
 using ovsdb::OpKind;
 using ovsdb::Uuid;
 
-Uuid uuid(int n) {
-  std::array<uint8_t, 16> b{};
-  b[15] = static_cast<uint8_t>(n);
-  return Uuid::from_random_bytes(b);
-}
-
-size_t pos(const std::string& hay, const std::string& needle) {
-  size_t p = hay.find(needle);
-  EXPECT_NE(p, std::string::npos) << "missing " << needle << " in " << hay;
-  return p;
-}
+using testing::pos;
+using testing::uuid;
 
 netlink::IpAddr ip(std::string_view s) { return *netlink::IpAddr::parse(s); }
 netlink::IpPrefix prefix(std::string_view s) { return *netlink::IpPrefix::parse(s); }

@@ -5,23 +5,15 @@
 #include "agent/ipam.h"
 #include "agent/ovn_rows.h"
 #include "agent/topology.h"
+#include "tests/agent/plan_test_helpers.h"
 
 namespace ovnk::agent {
 namespace {
 
 using ovsdb::Uuid;
 
-Uuid uuid(int n) {
-  std::array<uint8_t, 16> b{};
-  b[15] = static_cast<uint8_t>(n);
-  return Uuid::from_random_bytes(b);
-}
-
-size_t pos(const std::string& hay, const std::string& needle) {
-  size_t p = hay.find(needle);
-  EXPECT_NE(p, std::string::npos) << "missing " << needle << " in " << hay;
-  return p;
-}
+using testing::pos;
+using testing::uuid;
 
 TEST(Rows, LspInsertCarriesOvnKubernetesColumnsAndOurMarks) {
   LspPlan plan;

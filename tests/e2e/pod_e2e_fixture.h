@@ -21,7 +21,6 @@
 #include <string>
 #include <vector>
 
-#include "cni-frontend/result.h"
 #include "tests/support/e2e_stack.h"
 #include "tests/support/program.h"
 #include "tests/support/ovsdb_server.h"
@@ -94,12 +93,7 @@ class PodE2eTest : public ::testing::Test {
     return c;
   }
 
-  static std::string ip_of(const std::string& result_json) {
-    auto r = cni::decode_result(result_json);
-    if (!r.ok() || r->ips.empty()) return "";
-    std::string a = r->ips[0].address;
-    return a.substr(0, a.find('/'));
-  }
+  static std::string ip_of(const std::string& result_json) { return result_address(result_json); }
 
   // ADDs every pod at once; expects success; fills in the IPs.
   void add_all(const std::vector<Pod*>& pods, double* seconds = nullptr) {

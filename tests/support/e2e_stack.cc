@@ -15,6 +15,7 @@
 #include <sstream>
 #include <thread>
 
+#include "cni-frontend/result.h"
 #include "tests/support/ovsdb_server.h"
 
 namespace ovnk::testing {
@@ -132,6 +133,13 @@ std::vector<std::string> cni_env(const CniInvocation& c) {
 }
 
 }  // namespace
+
+std::string result_address(const std::string& result_json) {
+  auto r = cni::decode_result(result_json);
+  if (!r.ok() || r->ips.empty()) return "";
+  const std::string& a = r->ips[0].address;
+  return a.substr(0, a.find('/'));
+}
 
 std::string unique_name(const std::string& prefix) {
   static std::atomic<int> counter{0};

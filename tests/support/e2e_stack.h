@@ -141,6 +141,10 @@ Result<CniOutcome> run_cni(const E2ePaths& paths, const CniInvocation& call);
 // All processes are started first, then all are waited for.
 std::vector<Result<CniOutcome>> run_cni_many(const E2ePaths& paths, const std::vector<CniInvocation>& calls);
 
+// The first address of a CNI result (stdout of a successful ADD), without its
+// prefix length; "" when the result does not parse or holds none.
+std::string result_address(const std::string& result_json);
+
 // A name unique to this test process: prefix + pid + a counter.
 std::string unique_name(const std::string& prefix);
 

@@ -110,10 +110,7 @@ class CtlDaemonTwoNodeTest : public CtlTwoNodeTest {
     EXPECT_TRUE(r.ok());
     if (!r.ok()) return {};
     EXPECT_EQ(r->exit_code, 0) << r->out;
-    size_t at = r->out.find("\"address\":\"");
-    if (at == std::string::npos) return {};
-    at += 11;
-    return r->out.substr(at, r->out.find('/', at) - at);
+    return result_address(r->out);
   }
 
   bool cni_del(const std::string& node, const std::string& ns, const std::string& pod) {
