@@ -16,27 +16,15 @@
 #include <memory>
 #include <vector>
 
+#include "bench/bench_backends.h"
 #include "reactor/loop.h"
 
 namespace ovnk::reactor {
 namespace {
 
-struct Uv {
-  static constexpr Backend kBackend = Backend::kLibuv;
-};
-struct Uring {
-  static constexpr Backend kBackend = Backend::kIoUring;
-};
-
-template <class B>
-std::unique_ptr<Loop> make_loop(benchmark::State& state) {
-  auto created = Loop::create(B::kBackend);
-  if (!created.ok()) {
-    state.SkipWithError(created.error().to_string().c_str());
-    return nullptr;
-  }
-  return std::move(created).value();
-}
+using bench::make_loop;
+using bench::Uring;
+using bench::Uv;
 
 template <class B>
 void BM_TimerChurn(benchmark::State& state) {

@@ -12,6 +12,7 @@
 #include <memory>
 #include <string>
 
+#include "bench/bench_backends.h"
 #include "reactor/loop.h"
 #include "reactor/socket_stream.h"
 #include "reactor/tls.h"
@@ -20,22 +21,9 @@
 namespace ovnk::reactor {
 namespace {
 
-struct Uv {
-  static constexpr Backend kBackend = Backend::kLibuv;
-};
-struct Uring {
-  static constexpr Backend kBackend = Backend::kIoUring;
-};
-
-template <class B>
-std::unique_ptr<Loop> make_loop(benchmark::State& state) {
-  auto created = Loop::create(B::kBackend);
-  if (!created.ok()) {
-    state.SkipWithError(created.error().to_string().c_str());
-    return nullptr;
-  }
-  return std::move(created).value();
-}
+using bench::make_loop;
+using bench::Uring;
+using bench::Uv;
 
 struct Pki {
   std::unique_ptr<TlsContext> server;

@@ -282,19 +282,7 @@ std::string plugin_config(const std::string& socket_path, std::string_view cni_v
   return out;
 }
 
-// --- TempDir ----------------------------------------------------------------------
-
-TempDir::TempDir() {
-  char tmpl[] = "/tmp/ovnk-cni-test-XXXXXX";
-  const char* made = mkdtemp(tmpl);
-  path_ = made != nullptr ? made : "";
-}
-
-TempDir::~TempDir() {
-  if (path_.empty()) return;
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
+// --- Programs ---------------------------------------------------------------------
 
 std::string find_program(const std::string& name) {
   const char* path = std::getenv("PATH");

@@ -16,6 +16,7 @@
 #include "reactor/loop.h"
 #include "reactor/socket_stream.h"
 #include "reactor/stream.h"
+#include "tests/support/temp_dir.h"
 
 namespace ovnk::cni::testing {
 
@@ -132,16 +133,7 @@ std::string plugin_config(const std::string& socket_path, std::string_view cni_v
                           std::string_view extra = "");
 
 // A private directory under /tmp, removed (recursively) when destroyed.
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  const std::string& path() const { return path_; }
-  std::string file(std::string_view name) const { return path_ + "/" + std::string(name); }
-
- private:
-  std::string path_;
-};
+using ovnk::testing::TempDir;
 
 // The first executable named `name` on PATH, or empty.
 std::string find_program(const std::string& name);

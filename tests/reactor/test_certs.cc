@@ -16,17 +16,6 @@ namespace ovnk::reactor::testing {
 // ---------------------------------------------------------------------------
 // TempDir
 
-TempDir::TempDir() {
-  char templ[] = "/tmp/ovnk-test-XXXXXX";
-  if (mkdtemp(templ) == nullptr) std::abort();  // tests cannot run without one
-  path_ = templ;
-}
-
-TempDir::~TempDir() {
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
 // ---------------------------------------------------------------------------
 // Certificates
 

@@ -1,7 +1,6 @@
 // Test support for the stream and TLS suites.
 //
-//   - TempDir: a private directory under /tmp (short: unix socket paths must fit
-//     in 107 bytes), removed with everything in it when destroyed.
+//   - TempDir (tests/support/temp_dir.h): a private directory under /tmp.
 //   - make_test_certs(): a throw-away PKI written with the OpenSSL API (no
 //     openssl binary): a CA, a server certificate for localhost / 127.0.0.1 /
 //     ::1, a client certificate, all signed by the CA, and a second unrelated CA
@@ -19,21 +18,11 @@
 
 #include "base/result.h"
 #include "reactor/stream.h"
+#include "tests/support/temp_dir.h"
 
 namespace ovnk::reactor::testing {
 
-class TempDir {
- public:
-  TempDir();
-  ~TempDir();
-  TempDir(const TempDir&) = delete;
-  TempDir& operator=(const TempDir&) = delete;
-  const std::string& path() const { return path_; }
-  std::string file(std::string_view name) const { return path_ + "/" + std::string(name); }
-
- private:
-  std::string path_;
-};
+using ovnk::testing::TempDir;
 
 struct TestCerts {
   std::string ca_cert;

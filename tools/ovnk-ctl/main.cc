@@ -33,6 +33,7 @@
 #include "ovsdb-proto/remote.h"
 #include "ovsdb-proto/session.h"
 #include "reactor/loop.h"
+#include "tools/common/one_shot.h"
 #include "tools/ovnk-ctl/change_set.h"
 #include "tools/ovnk-ctl/nb_snapshot.h"
 #include "tools/ovnk-ctl/report.h"
@@ -218,7 +219,7 @@ class Ctl {
   int run() {
     OVNK_LOG(log::Level::kDebug, "ctl_start", log::kv("command", o_.args[0]), log::kv("nb", o_.nb));
     auto remotes = ovsdb::parse_remotes(o_.nb);
-    if (!remotes.ok()) return fatal(remotes.error().message);
+    if (!remotes.ok()) return outcome_.fatal(remotes.error().message);
     remote_count_ = remotes->size();
     ovsdb::SessionOptions so;
     so.remotes = o_.nb;
@@ -233,43 +234,27 @@ class Ctl {
     };
     hooks.on_connect_failed = [this](const std::string& remote, const Error& e) {
       if (++connect_failures_ >= remote_count_ && !started_) {
-        fail("cannot connect to OVN Northbound at " + remote + ": " + e.to_string());
+        outcome_.fail("cannot connect to OVN Northbound at " + remote + ": " + e.to_string());
       }
     };
     auto session = ovsdb::Session::create(loop_, so, hooks);
-    if (!session.ok()) return fatal(session.error().to_string());
+    if (!session.ok()) return outcome_.fatal(session.error().to_string());
     session_ = std::move(session).value();
     auto deadline = loop_.make_timer([this] {
-      fail("timed out after " + std::to_string(static_cast<long>(o_.timeout)) + " s" +
+      outcome_.fail("timed out after " + std::to_string(static_cast<long>(o_.timeout)) + " s" +
            (started_ ? "" : " (NB not reachable at " + o_.nb + ")"));
     });
     deadline->start(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o_.timeout)));
     retry_timer_ = loop_.make_timer([this] { attempt(); });
     session_->start();
-    loop_.run_until([this] { return done_; }, std::chrono::hours(24 * 365));
+    loop_.run_until([this] { return outcome_.done(); }, std::chrono::hours(24 * 365));
     retry_timer_.reset();
     deadline.reset();
     session_.reset();
-    return exit_code_;
+    return outcome_.code();
   }
 
  private:
-  static int fatal(std::string_view message) {
-    std::fprintf(stderr, "ovnk-ctl: %.*s\n", static_cast<int>(message.size()), message.data());
-    return 1;
-  }
-  void fail(std::string_view message) {
-    if (done_) return;
-    fatal(message);
-    exit_code_ = 1;
-    done_ = true;
-  }
-  void succeed() {
-    if (done_) return;
-    exit_code_ = 0;
-    done_ = true;
-  }
-
   Result<Planned> plan(const NbSnapshot& snap) {
     const std::string& command = o_.args[0];
     auto next_uuid = [this] { return ovsdb::Uuid::generate(rng_); };
@@ -316,7 +301,7 @@ class Ctl {
   }
 
   void attempt() {
-    if (done_) return;
+    if (outcome_.done()) return;
     if (!session_->is_ready() || session_->replica() == nullptr) {
       retry_timer_->start(std::chrono::milliseconds(100));
       return;
@@ -326,29 +311,29 @@ class Ctl {
     if (command == "status") {
       ClusterInfo info = read_cluster(snap);
       print_out(o_.json ? status_json(info) : status_text(info));
-      succeed();
+      outcome_.succeed();
       return;
     }
     if (command == "pods") {
       auto pods = read_pods(snap, o_.node);
       print_out(o_.json ? pods_json(pods) : pods_text(pods));
-      succeed();
+      outcome_.succeed();
       return;
     }
     auto planned = plan(snap);
     if (!planned.ok()) {
-      fail(planned.error().message);
+      outcome_.fail(planned.error().message);
       return;
     }
     if (planned->changes.empty()) {
       print_out(planned->result + " (no change)\n");
-      succeed();
+      outcome_.succeed();
       return;
     }
     if (o_.dry_run) {
       print_changes(planned->changes);
       print_out(planned->result + " (dry run: nothing committed)\n");
-      succeed();
+      outcome_.succeed();
       return;
     }
     std::string comment = "ovnk-ctl";
@@ -361,11 +346,11 @@ class Ctl {
   }
 
   void on_result(const Planned& p, size_t guards, ovsdb::TransactResult r) {
-    if (done_) return;
+    if (outcome_.done()) return;
     if (r.ok()) {
       print_changes(p.changes);
       print_out(p.result + "\n");
-      succeed();
+      outcome_.succeed();
       return;
     }
     const bool retryable = r.status == ovsdb::TxnStatus::kOpError || r.status == ovsdb::TxnStatus::kTryAgain;
@@ -377,7 +362,7 @@ class Ctl {
       retry_timer_->start(std::chrono::milliseconds(100 * retries_));
       return;
     }
-    fail("transaction failed: " + why);
+    outcome_.fail("transaction failed: " + why);
   }
 
   void print_changes(const ChangeSet& cs) {
@@ -399,8 +384,7 @@ class Ctl {
   size_t connect_failures_ = 0;
   int retries_ = 0;
   bool started_ = false;
-  bool done_ = false;
-  int exit_code_ = 1;
+  tools::OneShotOutcome outcome_{"ovnk-ctl"};
 };
 
 }  // namespace

@@ -39,6 +39,7 @@
 #include "ovsdb-proto/schema.h"
 #include "ovsdb-proto/session.h"
 #include "reactor/loop.h"
+#include "tools/common/one_shot.h"
 #include "tools/ovsdb-cli/ovs_format.h"
 
 namespace ovnk::tools {
@@ -263,7 +264,7 @@ class Cli {
     if (command == "transact") {
       if (nargs != 2) return usage_error("invalid syntax for 'transact'");
       auto db = transaction_database(o_.args[2]);
-      if (!db.ok()) return fatal(db.error().message);
+      if (!db.ok()) return outcome_.fatal(db.error().message);
       db_ = *db;
       return start(o_.args[1], db_, [this] { transact(); });
     }
@@ -276,22 +277,6 @@ class Cli {
   }
 
  private:
-  static int fatal(std::string_view message) {
-    std::fprintf(stderr, "ovsdb-cli: %.*s\n", static_cast<int>(message.size()), message.data());
-    return 1;
-  }
-  void fail(std::string_view message) {
-    if (done_) return;
-    fatal(message);
-    exit_code_ = 1;
-    done_ = true;
-  }
-  void succeed() {
-    if (done_) return;
-    exit_code_ = 0;
-    done_ = true;
-  }
-
   // "[\"DB\", ...ops]": the database the transaction is for.
   static Result<std::string> transaction_database(const std::string& text) {
     simdjson::dom::element root;
@@ -307,7 +292,7 @@ class Cli {
 
   int start(const std::string& remotes, const std::string& database, std::function<void()> command) {
     auto parsed = ovsdb::parse_remotes(remotes);
-    if (!parsed.ok()) return fatal(parsed.error().message);
+    if (!parsed.ok()) return outcome_.fatal(parsed.error().message);
     remote_count_ = parsed->size();
     remote_text_ = remotes;
     ovsdb::SessionOptions so;
@@ -323,7 +308,7 @@ class Cli {
       last_connect_error_ = e;
       last_failed_remote_ = remote;
       if (++connect_failures_ >= remote_count_ && !started_command_) {
-        fail(remote_count_ == 1 ? "failed to connect to \"" + remote + "\" (" + e.to_string() + ")"
+        outcome_.fail(remote_count_ == 1 ? "failed to connect to \"" + remote + "\" (" + e.to_string() + ")"
                                 : "no servers were available (last: " + remote + ": " + e.to_string() + ")");
       }
     };
@@ -333,28 +318,28 @@ class Cli {
       command();
     };
     hooks.on_disconnected = [this](const Error& e) {
-      if (started_command_) fail(remote_text_ + ": receive failed (" + e.to_string() + ")");
+      if (started_command_) outcome_.fail(remote_text_ + ": receive failed (" + e.to_string() + ")");
     };
     hooks.on_notification = [this](const ovsdb::Message& m) { on_notification(m); };
     auto session = ovsdb::Session::create(loop_, so, hooks);
-    if (!session.ok()) return fatal(session.error().to_string());
+    if (!session.ok()) return outcome_.fatal(session.error().to_string());
     session_ = std::move(session).value();
     std::unique_ptr<reactor::Timer> timer;
     if (o_.timeout) {
-      timer = loop_.make_timer([this] { fail("timeout after " + std::to_string(static_cast<long>(*o_.timeout)) + " seconds"); });
+      timer = loop_.make_timer([this] { outcome_.fail("timeout after " + std::to_string(static_cast<long>(*o_.timeout)) + " seconds"); });
       timer->start(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(*o_.timeout)));
     }
     session_->start();
-    loop_.run_until([this] { return done_; }, std::chrono::hours(24 * 365 * 10));
+    loop_.run_until([this] { return outcome_.done(); }, std::chrono::hours(24 * 365 * 10));
     timer.reset();
     session_.reset();
-    return exit_code_;
+    return outcome_.code();
   }
 
   // The result of a reply, or the message of an error reply / lost connection.
   std::optional<ovsdb::Message> expect_reply(Result<ovsdb::Message>& r, std::string_view what) {
     if (!r.ok()) {
-      fail(std::string(what) + " failed: " + r.error().to_string());
+      outcome_.fail(std::string(what) + " failed: " + r.error().to_string());
       return std::nullopt;
     }
     return std::move(*r);
@@ -365,13 +350,13 @@ class Cli {
       auto m = expect_reply(r, "list_dbs");
       if (!m) return;
       if (m->is_error_reply()) {
-        fail("transaction returned error: " + ovs_json(m->error().text()).value_or(std::string(m->error().text())));
+        outcome_.fail("transaction returned error: " + ovs_json(m->error().text()).value_or(std::string(m->error().text())));
         return;
       }
       std::string_view result = m->result().text();
       simdjson::dom::array array;
       if (json_parser(kReplyParser).parse(result.data(), result.size(), true).get_array().get(array)) {
-        fail("list_dbs response is not array");
+        outcome_.fail("list_dbs response is not array");
         return;
       }
       std::vector<std::string> names;
@@ -379,7 +364,7 @@ class Cli {
       for (simdjson::dom::element e : array) {
         std::string_view name;
         if (e.get_string().get(name)) {
-          fail("list_dbs response " + std::to_string(i) + " is not string");
+          outcome_.fail("list_dbs response " + std::to_string(i) + " is not string");
           return;
         }
         names.emplace_back(name);
@@ -389,7 +374,7 @@ class Cli {
       std::string out;
       for (const auto& n : names) out.append(n).push_back('\n');
       print_out(out);
-      succeed();
+      outcome_.succeed();
     });
   }
 
@@ -398,22 +383,22 @@ class Cli {
       auto m = expect_reply(r, "get_schema");
       if (!m) return;
       if (m->is_error_reply()) {
-        fail("transaction returned error: " + ovs_json(m->error().text()).value_or(std::string(m->error().text())));
+        outcome_.fail("transaction returned error: " + ovs_json(m->error().text()).value_or(std::string(m->error().text())));
         return;
       }
       // Checked like ovsdb-client, which parses the schema before printing it.
       auto schema = ovsdb::DatabaseSchema::parse(m->result());
       if (!schema.ok()) {
-        fail(schema.error().message);
+        outcome_.fail(schema.error().message);
         return;
       }
       auto text = ovs_json(m->result().text());
       if (!text.ok()) {
-        fail(text.error().message);
+        outcome_.fail(text.error().message);
         return;
       }
       print_out(*text + "\n");
-      succeed();
+      outcome_.succeed();
     });
   }
 
@@ -422,16 +407,16 @@ class Cli {
       auto m = expect_reply(r, "transaction");
       if (!m) return;
       if (m->is_error_reply()) {
-        fail("transaction returned error: " + ovs_json(m->error().text()).value_or(std::string(m->error().text())));
+        outcome_.fail("transaction returned error: " + ovs_json(m->error().text()).value_or(std::string(m->error().text())));
         return;
       }
       auto text = ovs_json(m->result().text());
       if (!text.ok()) {
-        fail(text.error().message);
+        outcome_.fail(text.error().message);
         return;
       }
       print_out(*text + "\n");
-      succeed();
+      outcome_.succeed();
     });
   }
 
@@ -440,19 +425,19 @@ class Cli {
       auto m = expect_reply(r, "get_schema");
       if (!m) return;
       if (m->is_error_reply()) {
-        fail("transaction returned error: " + ovs_json(m->error().text()).value_or(std::string(m->error().text())));
+        outcome_.fail("transaction returned error: " + ovs_json(m->error().text()).value_or(std::string(m->error().text())));
         return;
       }
       auto schema = ovsdb::DatabaseSchema::parse(m->result());
       if (!schema.ok()) {
-        fail(schema.error().message);
+        outcome_.fail(schema.error().message);
         return;
       }
       schema_ = std::make_unique<ovsdb::DatabaseSchema>(std::move(schema).value());
       std::vector<std::string> column_args(o_.args.begin() + 4, o_.args.end());
       auto spec = make_monitor_spec(*schema_, remote_text_, db_, o_.args[3], column_args);
       if (!spec.ok()) {
-        fail(spec.error().message);
+        outcome_.fail(spec.error().message);
         return;
       }
       spec_ = std::move(spec).value();
@@ -461,7 +446,7 @@ class Cli {
         auto mr = expect_reply(reply, "monitor");
         if (!mr) return;
         if (mr->is_error_reply()) {
-          fail("transaction returned error: " +
+          outcome_.fail("transaction returned error: " +
                ovs_json(mr->error().text()).value_or(std::string(mr->error().text())));
           return;
         }
@@ -552,8 +537,7 @@ class Cli {
   std::optional<Error> last_connect_error_;
   std::string last_failed_remote_;
   bool started_command_ = false;
-  bool done_ = false;
-  int exit_code_ = 1;
+  tools::OneShotOutcome outcome_{"ovsdb-cli"};
   bool printed_table_ = false;
   std::unique_ptr<ovsdb::DatabaseSchema> schema_;
   MonitorSpec spec_;
