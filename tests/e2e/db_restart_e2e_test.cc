@@ -146,7 +146,10 @@ TEST_F(DbRestartE2e, NbRestartedDuring200AddsThenRetriedAddsSucceed) {
   const size_t kPods = 200;
   auto pods = make_pods(kPods, "nbrst");
   ASSERT_EQ(pods.size(), kPods);
-  auto failed = burst_with_restart(pods, "nb", std::chrono::milliseconds(200));
+  // Frozen as the burst starts, so that its NB transactions are in flight
+  // whatever the machine's speed (a fixed delay let a quiet machine finish
+  // every NB transaction first), killed and restarted 300 ms later.
+  auto failed = burst_with_restart(pods, "nb", std::chrono::milliseconds(1));
   if (HasFatalFailure()) return;
   // The daemon lived through it and is connected again.
   auto ready = daemon_->wait_ready(std::chrono::seconds(30));
@@ -190,7 +193,8 @@ TEST_F(DbRestartE2e, OvsDbRestartedDuringABurstPluggedPodsKeepWorking) {
   const size_t kPods = 100;
   auto burst = make_pods(kPods, "ovsrst");
   ASSERT_EQ(burst.size(), kPods);
-  auto failed = burst_with_restart(burst, "ovs", std::chrono::milliseconds(200));
+  // Frozen as the burst starts (its OVS transactions are then surely in flight).
+  auto failed = burst_with_restart(burst, "ovs", std::chrono::milliseconds(1));
   if (HasFatalFailure()) return;
   auto ready = daemon_->wait_ready(std::chrono::seconds(30));
   ASSERT_TRUE(ready.ok()) << ready.error().to_string();
@@ -225,7 +229,8 @@ TEST_F(DbRestartE2e, NbDownPastTheAddDeadlineAddsFailCleanlyThenRetriesSucceed) 
   const size_t kPods = 60;
   auto pods = make_pods(kPods, "nbdown");
   ASSERT_EQ(pods.size(), kPods);
-  auto failed = burst_with_restart(pods, "nb", std::chrono::milliseconds(100), std::chrono::milliseconds(4000));
+  // Frozen as the burst starts (see above), for longer than the deadline.
+  auto failed = burst_with_restart(pods, "nb", std::chrono::milliseconds(1), std::chrono::milliseconds(4000));
   if (HasFatalFailure()) return;
   EXPECT_GT(failed.size(), 0u) << "NB was frozen past the deadline, yet every ADD succeeded";
   EXPECT_GT(error_codes_[101], 0u) << "errors:" << error_summary();
