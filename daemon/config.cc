@@ -125,6 +125,12 @@ Result<void> apply(DaemonConfig& c, std::string_view key, std::string_view value
       }
     }
     c.bridge_mappings = std::string(value);
+  } else if (key == "nb-client-privkey" || key == "nb-client-cert" || key == "nb-client-cacert") {
+    if (value.empty()) return config_error(flag + ": empty file name");
+    std::string& file = key == "nb-client-privkey" ? c.nb_client_privkey
+                        : key == "nb-client-cert"  ? c.nb_client_cert
+                                                   : c.nb_client_cacert;
+    file = std::string(value);
   } else {
     return config_error(flag + ": unknown option (see --help)");
   }
@@ -134,6 +140,13 @@ Result<void> apply(DaemonConfig& c, std::string_view key, std::string_view value
 Result<void> check_required(const DaemonConfig& c) {
   if (c.node.empty()) return config_error("--node is required (the node's name, e.g. its hostname)");
   if (c.nb_remote.empty()) return config_error("--nb is required (the OVN Northbound remote, e.g. unix:/var/run/ovn/ovnnb_db.sock)");
+  const bool nb_ssl = c.nb_remote.find("ssl:") != std::string::npos;
+  const bool nb_tls_complete = !c.nb_client_privkey.empty() && !c.nb_client_cert.empty() && !c.nb_client_cacert.empty();
+  if (nb_ssl && !nb_tls_complete) {
+    return config_error("--nb " + c.nb_remote +
+                        ": ssl: remotes need --nb-client-privkey, --nb-client-cert and --nb-client-cacert "
+                        "(the server's certificate is verified against the CA)");
+  }
   if (!c.node_subnet.addr.is_set()) return config_error("--node-subnet is required (the node's pod subnet, e.g. 10.244.1.0/24)");
   if (!c.node_subnet.addr.is_v4()) return config_error("--node-subnet: only IPv4 is supported");
   if (c.node_subnet.len < 8 || c.node_subnet.len > 30) {
@@ -242,6 +255,9 @@ kernel, batching the work of concurrent pods.
   --encap-type T            external_ids:ovn-encap-type: geneve (default), vxlan, stt
   --encap-ip IP             external_ids:ovn-encap-ip, this node's tunnel address
   --bridge-mappings MAP     external_ids:ovn-bridge-mappings, e.g. physnet:br-phy (localnet)
+  --nb-client-privkey F     for ssl: Northbound remotes: our private key (PEM)
+  --nb-client-cert F        ... our certificate (PEM)
+  --nb-client-cacert F      ... the CA the server's certificate must chain to (PEM)
   --log-level L             trace, debug, info, warn, error (default info)
   --config FILE             key = value lines with the same keys; flags win
   --help                    this text

@@ -10,6 +10,7 @@
 //                [--bridge NAME] [--create-topology on|off]
 //                [--management-port on|off] [--system-id ID] [--ovn-remote REMOTE]
 //                [--encap-type geneve|vxlan|stt] [--encap-ip IP] [--bridge-mappings MAP]
+//                [--nb-client-privkey F --nb-client-cert F --nb-client-cacert F]
 //
 // Flags take "--key value" or "--key=value". The file holds the same keys
 // without the dashes, one "key = value" a line; '#' starts a comment. Flags
@@ -60,6 +61,12 @@ struct DaemonConfig {
   std::optional<std::string> encap_type;
   std::optional<std::string> encap_ip;
   std::optional<std::string> bridge_mappings;
+  // TLS for ssl: Northbound remotes (ovn-kubernetes' flag names): our key and
+  // certificate, and the CA the server's certificate must chain to. Required
+  // together when --nb has an ssl: remote.
+  std::string nb_client_privkey;
+  std::string nb_client_cert;
+  std::string nb_client_cacert;
   bool help = false;  // --help: print usage() and exit 0
 };
 

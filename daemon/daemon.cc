@@ -47,6 +47,9 @@ Result<void> Daemon::init() {
   nbo.leader_only = true;
   nbo.queue_timeout = std::chrono::seconds(30);
   nbo.name = "nb";
+  if (!config_.nb_client_privkey.empty()) {
+    nbo.tls = ovsdb::TlsFiles{config_.nb_client_privkey, config_.nb_client_cert, config_.nb_client_cacert};
+  }
   ovsdb::SessionHooks nbh;
   nbh.on_ready = [this](const ovsdb::ReadyInfo&) {
     if (manager_) manager_->on_nb_ready();

@@ -167,6 +167,32 @@ TEST(Config, NodeSideFlags) {
   EXPECT_NE(usage().find("--encap-ip"), std::string::npos);
 }
 
+TEST(Config, NorthboundTlsFiles) {
+  auto c = parse_config({"--node", "n1", "--nb", "ssl:10.0.0.1:6641,ssl:10.0.0.2:6641", "--node-subnet",
+                         "10.244.1.0/24", "--nb-client-privkey", "/etc/ovn/key.pem", "--nb-client-cert",
+                         "/etc/ovn/cert.pem", "--nb-client-cacert", "/etc/ovn/ca.pem"},
+                        files({}));
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->nb_client_privkey, "/etc/ovn/key.pem");
+  EXPECT_EQ(c->nb_client_cert, "/etc/ovn/cert.pem");
+  EXPECT_EQ(c->nb_client_cacert, "/etc/ovn/ca.pem");
+  // From the file too.
+  c = parse_config({"--config", "/etc/ovnk.conf"},
+                   files({{"/etc/ovnk.conf", "node = n1\nnb = ssl:nb.example:6641\nnode-subnet = 10.244.1.0/24\n"
+                                             "nb-client-privkey = k\nnb-client-cert = c\nnb-client-cacert = a\n"}}));
+  ASSERT_TRUE(c.ok()) << c.error().to_string();
+  EXPECT_EQ(c->nb_client_cacert, "a");
+  // An ssl: remote without all three files is refused, naming the flags.
+  auto missing = parse_config({"--node", "n1", "--nb", "tcp:10.0.0.1:6641,ssl:10.0.0.2:6641", "--node-subnet",
+                               "10.244.1.0/24", "--nb-client-privkey", "k", "--nb-client-cert", "c"},
+                              files({}));
+  ASSERT_FALSE(missing.ok());
+  EXPECT_NE(missing.error().message.find("--nb-client-cacert"), std::string::npos) << missing.error().message;
+  auto empty = parse_config(with({"--nb-client-cert="}), files({}));
+  ASSERT_FALSE(empty.ok());
+  EXPECT_NE(empty.error().message.find("--nb-client-cert"), std::string::npos) << empty.error().message;
+}
+
 TEST(Config, Help) {
   auto c = parse_config({"--help"}, files({}));
   ASSERT_TRUE(c.ok());
