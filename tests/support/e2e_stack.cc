@@ -107,18 +107,6 @@ int wait_status(pid_t pid) {
   return status;
 }
 
-std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return status;
-    if (r < 0 && errno != EINTR) return -1;
-    if (Clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
-
 std::vector<std::string> cni_env(const CniInvocation& c) {
   std::vector<std::string> env = {
       "CNI_COMMAND=" + c.command,

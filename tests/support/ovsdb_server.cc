@@ -70,19 +70,6 @@ Result<pid_t> spawn(const std::vector<std::string>& argv, const std::string& out
   return pid;
 }
 
-// Waits up to `timeout` for the child to exit; returns its status, or nullopt.
-std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
-  auto deadline = Clock::now() + timeout;
-  for (;;) {
-    int status = 0;
-    pid_t r = ::waitpid(pid, &status, WNOHANG);
-    if (r == pid) return status;
-    if (r < 0 && errno != EINTR) return -1;  // not our child any more
-    if (Clock::now() >= deadline) return std::nullopt;
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-}
-
 bool unix_connectable(const std::string& path) {
   int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
   if (fd < 0) return false;
@@ -115,6 +102,18 @@ Result<std::string> make_temp_dir() {
 bool keep_dirs() { return std::getenv("OVNK_KEEP_TEST_DIRS") != nullptr; }
 
 }  // namespace
+
+std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout) {
+  auto deadline = Clock::now() + timeout;
+  for (;;) {
+    int status = 0;
+    pid_t r = ::waitpid(pid, &status, WNOHANG);
+    if (r == pid) return status;
+    if (r < 0 && errno != EINTR) return -1;  // not our child any more
+    if (Clock::now() >= deadline) return std::nullopt;
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
+  }
+}
 
 Result<std::string> run_command(const std::vector<std::string>& argv) {
   if (argv.empty()) return test_error("run_command: empty argv");

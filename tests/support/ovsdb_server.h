@@ -139,6 +139,9 @@ class OvsdbCluster {
 // Runs a program (argv[0] looked up in PATH), returns its stdout; an error with
 // its stderr when it exits non-zero. For ovsdb-tool, ovs-appctl, openssl.
 Result<std::string> run_command(const std::vector<std::string>& argv);
+// Waits up to `timeout` for child `pid` to exit: its wait status, -1 when it
+// is not our child (any more), nullopt when it is still running.
+std::optional<int> wait_exit(pid_t pid, std::chrono::milliseconds timeout);
 // A loopback tcp port that was free a moment ago.
 Result<uint16_t> pick_free_port();
 

@@ -5,9 +5,14 @@
 // stderr. The tool runs its loop until done().
 #pragma once
 
+#include <csignal>
 #include <cstdio>
 #include <string>
 #include <string_view>
+#include <utility>
+
+#include "base/log.h"
+#include "reactor/loop.h"
 
 namespace ovnk::tools {
 
@@ -41,5 +46,19 @@ class OneShotOutcome {
   bool done_ = false;
   int code_ = 1;
 };
+
+// The rest of a one-shot tool's main() once its options are parsed: SIGPIPE
+// ignored (a closed pipe is a write error, not a death), logs only with
+// --verbose, a libuv loop, then Tool(loop, options).run() as the exit status.
+// The tool is destroyed before the loop.
+template <class Tool, class Options>
+int run_one_shot(const std::string& tool_name, Options options, bool verbose) {
+  std::signal(SIGPIPE, SIG_IGN);
+  log::set_level(verbose ? log::Level::kDebug : log::Level::kError);
+  auto loop = reactor::Loop::create(reactor::Backend::kLibuv);
+  if (!loop.ok()) return OneShotOutcome(tool_name).fatal(loop.error().to_string());
+  Tool tool(**loop, std::move(options));
+  return tool.run();
+}
 
 }  // namespace ovnk::tools

@@ -391,20 +391,9 @@ class Ctl {
 }  // namespace ovnk::ctl
 
 int main(int argc, char** argv) {
-  ::signal(SIGPIPE, SIG_IGN);
   ovnk::ctl::Options options;
   if (auto status = ovnk::ctl::parse_options(argc, argv, options)) return *status;
   if (auto status = ovnk::ctl::check_command(options)) return *status;
-  ovnk::log::set_level(options.verbose ? ovnk::log::Level::kDebug : ovnk::log::Level::kError);
-  auto loop = ovnk::reactor::Loop::create(ovnk::reactor::Backend::kLibuv);
-  if (!loop.ok()) {
-    std::fprintf(stderr, "ovnk-ctl: %s\n", loop.error().to_string().c_str());
-    return 1;
-  }
-  int status = 0;
-  {
-    ovnk::ctl::Ctl ctl(**loop, std::move(options));
-    status = ctl.run();
-  }
-  return status;
+  const bool verbose = options.verbose;
+  return ovnk::tools::run_one_shot<ovnk::ctl::Ctl>("ovnk-ctl", std::move(options), verbose);
 }

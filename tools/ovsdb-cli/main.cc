@@ -547,20 +547,9 @@ class Cli {
 }  // namespace ovnk::tools
 
 int main(int argc, char** argv) {
-  ::signal(SIGPIPE, SIG_IGN);
   ovnk::tools::CliOptions options;
   if (auto status = ovnk::tools::parse_options(argc, argv, options)) return *status;
   if (options.args.empty()) return ovnk::tools::usage_error("missing command name");
-  ovnk::log::set_level(options.verbose ? ovnk::log::Level::kDebug : ovnk::log::Level::kError);
-  auto loop = ovnk::reactor::Loop::create(ovnk::reactor::Backend::kLibuv);
-  if (!loop.ok()) {
-    std::fprintf(stderr, "ovsdb-cli: %s\n", loop.error().to_string().c_str());
-    return 1;
-  }
-  int status = 0;
-  {
-    ovnk::tools::Cli cli(**loop, std::move(options));
-    status = cli.run();
-  }
-  return status;
+  const bool verbose = options.verbose;
+  return ovnk::tools::run_one_shot<ovnk::tools::Cli>("ovsdb-cli", std::move(options), verbose);
 }
