@@ -420,13 +420,17 @@ class CtlTwoNodeTest : public ::testing::Test {
     run_ok({"ip", "-n", ns, "route", "add", "10.244.0.0/16", "via", subnet_prefix + ".1", "dev", "ovn-k8s-mp0"});
   }
 
-  // Pings until one answer (flows and ARP settle), then 3 in a row must answer.
+  // Pings until one answer (flows and ARP settle), waits until every
+  // ovn-controller has caught up with NB (a chassis still recomputing flows
+  // for a change made just before drops packets meanwhile), then 3 in a row
+  // must answer.
   void expect_ping(const std::string& ns, const std::string& ip) {
     bool up = false;
     for (int i = 0; i < 40 && !up; ++i) {
       up = run_program({"ip", "netns", "exec", ns, "ping", "-c", "1", "-W", "1", ip}).code == 0;
     }
     ASSERT_TRUE(up) << ns << " cannot reach " << ip;
+    nbctl({"--timeout=30", "--wait=hv", "sync"});
     RunResult r = run_program({"ip", "netns", "exec", ns, "ping", "-c", "3", "-i", "0.2", "-W", "2", ip});
     EXPECT_EQ(r.code, 0) << describe(r);
     EXPECT_NE(r.out.find("3 received"), std::string::npos) << r.out;
