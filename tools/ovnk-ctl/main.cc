@@ -18,8 +18,10 @@
 // then a result line; errors on stderr, exit status 1 (2 for usage errors).
 #include <signal.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
+#include <cstdint>
 #include <cstdlib>
 #include <memory>
 #include <optional>
@@ -241,8 +243,10 @@ class Ctl {
     if (!session.ok()) return outcome_.fatal(session.error().to_string());
     session_ = std::move(session).value();
     auto deadline = loop_.make_timer([this] {
-      outcome_.fail("timed out after " + std::to_string(static_cast<long>(o_.timeout)) + " s" +
-           (started_ ? "" : " (NB not reachable at " + o_.nb + ")"));
+      std::string context;
+      if (!started_) context = " (NB not reachable at " + o_.nb + ")";
+      else if (!last_retry_reason_.empty()) context = " after " + std::to_string(retries_) + " retries (last: " + last_retry_reason_ + ")";
+      outcome_.fail("timed out after " + std::to_string(static_cast<long>(o_.timeout)) + " s" + context);
     });
     deadline->start(std::chrono::duration_cast<Duration>(std::chrono::duration<double>(o_.timeout)));
     retry_timer_ = loop_.make_timer([this] { attempt(); });
@@ -353,13 +357,23 @@ class Ctl {
       outcome_.succeed();
       return;
     }
-    const bool retryable = r.status == ovsdb::TxnStatus::kOpError || r.status == ovsdb::TxnStatus::kTryAgain;
     std::string why = r.status == ovsdb::TxnStatus::kOpError ? r.result.describe_failure() : r.error.to_string();
+    // A guard failed (another writer changed what the plan read) or the server asked us
+    // to try again: the plan is stale, not wrong, so re-plan on a fresher replica until
+    // --timeout. Any other operation error is retried only a few times: it may be a race
+    // too (two writers taking the same name), but it may also be a plan the NB refuses.
+    const bool stale_plan = (r.failed_op && *r.failed_op < guards) || r.status == ovsdb::TxnStatus::kTryAgain;
     if (r.failed_op && *r.failed_op < guards) why = "NB changed while planning (" + why + ")";
-    if (retryable && ++retries_ < kMaxRetries) {
+    const bool retry = stale_plan || (r.status == ovsdb::TxnStatus::kOpError && retries_ + 1 < kMaxOpErrorRetries);
+    if (retry) {
+      ++retries_;
+      last_retry_reason_ = why;
       OVNK_LOG(log::Level::kInfo, "ctl_retry", log::kv("attempt", retries_), log::kv("reason", why));
-      // Give the monitor a moment to bring the replica up to date.
-      retry_timer_->start(std::chrono::milliseconds(100 * retries_));
+      // Give the monitor a moment to bring the replica up to date; jitter keeps
+      // concurrent writers that collided from colliding again in lockstep.
+      const int64_t ceiling_ms = std::min<int64_t>(1000, int64_t{50} << std::min(retries_, 5));
+      const int64_t delay_ms = ceiling_ms / 2 + static_cast<int64_t>(rng_() % static_cast<uint64_t>(ceiling_ms / 2 + 1));
+      retry_timer_->start(std::chrono::milliseconds(delay_ms));
       return;
     }
     outcome_.fail("transaction failed: " + why);
@@ -374,7 +388,7 @@ class Ctl {
     print_out(out);
   }
 
-  static constexpr int kMaxRetries = 5;
+  static constexpr int kMaxOpErrorRetries = 5;
   reactor::Loop& loop_;
   Options o_;
   std::mt19937_64 rng_;
@@ -383,6 +397,7 @@ class Ctl {
   size_t remote_count_ = 0;
   size_t connect_failures_ = 0;
   int retries_ = 0;
+  std::string last_retry_reason_;  // why the newest plan was retried, for the timeout message
   bool started_ = false;
   tools::OneShotOutcome outcome_{"ovnk-ctl"};
 };
