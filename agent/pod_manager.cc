@@ -211,6 +211,8 @@ void PodManager::enter_stage(Pod& pod, PodState state) {
             log::kv("from", stage_name(static_cast<int>(pod.state))),
             log::kv("to", stage_name(static_cast<int>(state))),
             log::kv("ms", to_millis(now - pod.stage_started)));
+  if (pod.state == PodState::kWaitingForLsp) --pods_waiting_for_lsp_;
+  if (state == PodState::kWaitingForLsp) ++pods_waiting_for_lsp_;
   pod.state = state;
   pod.stage_started = now;
 }
@@ -728,6 +730,7 @@ void PodManager::finish_teardown(Pod& pod) {
 
   std::unique_ptr<Pod> owned = std::move(pods_[cid]);
   pods_.erase(cid);
+  if (owned != nullptr && owned->state == PodState::kWaitingForLsp) --pods_waiting_for_lsp_;
   m_->pods.set(static_cast<double>(pods_.size()));
 
   CniError add_error = owned->failure ? pipeline_error(*owned->failure, owned->spec.label)

@@ -215,6 +215,7 @@ class PodManager {
 
   uint64_t next_serial_ = 1;
   std::unordered_map<std::string, std::unique_ptr<Pod>> pods_;          // by container id
+  size_t pods_waiting_for_lsp_ = 0;  // pods in kWaitingForLsp (kept by enter_stage and the erase)
   std::unordered_map<ovsdb::Uuid, std::string, ovsdb::UuidHash> by_iface_;  // waiting for ovn-installed
 
   uint64_t next_waiter_ = 1;

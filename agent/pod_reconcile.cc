@@ -181,6 +181,8 @@ void PodManager::on_lsp_change(const ovsdb::RowChange& change) {
     m_->ipam_in_use.set(static_cast<double>(ipam_.in_use()));
     m_->ipam_free.set(static_cast<double>(ipam_.available()));
   }
+  // Every LSP change of the cluster passes here: only walk the pods when one waits.
+  if (pods_waiting_for_lsp_ == 0) return;
   for (auto& [cid, pod] : pods_) {
     if (pod->state == PodState::kWaitingForLsp && pod->spec.lsp_name == name) {
       // Re-evaluated from the loop: the watch callback runs in the middle of

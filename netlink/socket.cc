@@ -23,6 +23,40 @@ Result<void> set_int_opt(int fd, int level, int name, int value, const char* wha
   return ok_result();
 }
 
+// Receive buffers are lent for one drain instead of owned by each socket: a pod's
+// netns sockets live through its whole set-up, and a burst of a thousand ADDs
+// would otherwise hold a thousand idle buffers. Drains may nest (a callback that
+// sends flushes, and a flush drains), so each drain borrows a buffer of its own.
+class LentBuffer {
+ public:
+  explicit LentBuffer(size_t size) {
+    if (!spare().empty()) {
+      buf_ = std::move(spare().back());
+      spare().pop_back();
+    }
+    grow(size);
+  }
+  ~LentBuffer() {
+    if (spare().size() < kMaxSpare) spare().push_back(std::move(buf_));
+  }
+  LentBuffer(const LentBuffer&) = delete;
+  LentBuffer& operator=(const LentBuffer&) = delete;
+
+  void grow(size_t size) {
+    if (buf_.size() < size) buf_.resize(size);
+  }
+  char* data() { return buf_.data(); }
+  size_t size() const { return buf_.size(); }
+
+ private:
+  static constexpr size_t kMaxSpare = 4;  // nesting is shallow; more would only hold memory
+  static std::vector<std::vector<char>>& spare() {
+    thread_local std::vector<std::vector<char>> buffers;
+    return buffers;
+  }
+  std::vector<char> buf_;
+};
+
 class DispatchScope {
  public:
   explicit DispatchScope(int& depth) : depth_(depth) { ++depth_; }
@@ -69,10 +103,9 @@ NetlinkSocket::NetlinkSocket(reactor::Loop& loop, int fd, int protocol, SocketOp
       fd_(fd),
       protocol_(protocol),
       options_(std::move(options)),
-      session_(options_.limits, protocol) {
-  // Small buffers are for tests of truncation; it grows to what the kernel sends.
-  recv_buf_.resize(options_.recv_buffer < 256 ? 256 : options_.recv_buffer);
-}
+      session_(options_.limits, protocol),
+      // Small buffers are for tests of truncation; it grows to what the kernel sends.
+      recv_size_(options_.recv_buffer < 256 ? 256 : options_.recv_buffer) {}
 
 NetlinkSocket::~NetlinkSocket() {
   if (dispatch_depth_ > 0) {
@@ -195,9 +228,11 @@ void NetlinkSocket::flush() {
 }
 
 void NetlinkSocket::drain(size_t budget) {
+  LentBuffer buffer(recv_size_);
   for (size_t i = 0; i < budget; ++i) {
+    buffer.grow(recv_size_);
     sockaddr_nl from{};
-    iovec iov{recv_buf_.data(), recv_buf_.size()};
+    iovec iov{buffer.data(), recv_size_};
     msghdr msg{};
     msg.msg_name = &from;
     msg.msg_namelen = sizeof from;
@@ -224,23 +259,23 @@ void NetlinkSocket::drain(size_t budget) {
     }
     if (from.nl_pid != 0) continue;  // not from the kernel: never trusted
     size_t len = static_cast<size_t>(n);
-    if (len > recv_buf_.size() || (msg.msg_flags & MSG_TRUNC) != 0) {
+    if (len > recv_size_ || (msg.msg_flags & MSG_TRUNC) != 0) {
       LOG_WARN("netlink_datagram_truncated", log::kv("fd", fd_), log::kv("size", len),
-               log::kv("buffer", recv_buf_.size()));
+               log::kv("buffer", recv_size_));
       session_.on_overrun();
-      size_t have = recv_buf_.size();
+      size_t have = recv_size_;
       // Parse the whole messages that did fit; the cut one is dropped.
-      MessageReader whole({recv_buf_.data(), have});
+      MessageReader whole({buffer.data(), have});
       size_t complete = 0;
       while (auto m = whole.next()) {
-        complete = static_cast<size_t>(m->whole.data() + m->whole.size() - recv_buf_.data());
+        complete = static_cast<size_t>(m->whole.data() + m->whole.size() - buffer.data());
       }
-      Result<void> parsed = session_.on_datagram({recv_buf_.data(), complete});
+      Result<void> parsed = session_.on_datagram({buffer.data(), complete});
       (void)parsed;
-      recv_buf_.resize((len + 4095) & ~size_t{4095});
+      recv_size_ = (len + 4095) & ~size_t{4095};
       continue;
     }
-    Result<void> parsed = session_.on_datagram({recv_buf_.data(), len});
+    Result<void> parsed = session_.on_datagram({buffer.data(), len});
     if (!parsed.ok()) {
       LOG_WARN("netlink_malformed_datagram", log::kv("fd", fd_), log::kv("error", parsed.error()));
     }

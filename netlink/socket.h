@@ -106,7 +106,7 @@ class NetlinkSocket {
   SocketOptions options_;
   Session session_;
   std::unique_ptr<reactor::FdWatch> watch_;
-  std::vector<char> recv_buf_;
+  size_t recv_size_;  // receive buffer size for the next drain; grows when a datagram is cut
   std::vector<std::pair<uint64_t, Callback>> hooks_;
   uint64_t last_hook_id_ = 0;
   int dispatch_depth_ = 0;  // >0 while our callbacks run: destruction would be a use-after-free
