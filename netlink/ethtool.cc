@@ -125,14 +125,16 @@ std::optional<bool> FeatureBits::get(std::string_view name) const {
   return std::nullopt;
 }
 
-Result<void> build_ethtool_features_set(Bytes& out, uint32_t seq, uint16_t family_id,
-                                        const LinkRef& dev, std::span<const FeatureChange> changes) {
+namespace {
+
+Result<void> build_features_set(Bytes& out, uint32_t seq, uint16_t family_id, const LinkRef& dev,
+                                std::span<const FeatureChange> changes, uint32_t header_flags) {
   OVNK_TRY(check_dev(dev));
   if (family_id == 0) return make_error("netlink", EINVAL, "ethtool family id not resolved");
   if (changes.empty()) return make_error("netlink", EINVAL, "ethtool features set without features");
   MessageBuilder b(out, family_id, NLM_F_ACK, seq, kEthtoolMaxMessage);
   put_genl_header(b, ETHTOOL_MSG_FEATURES_SET, ETHTOOL_GENL_VERSION);
-  put_header(b, dev, ETHTOOL_FLAG_OMIT_REPLY);
+  put_header(b, dev, header_flags);
   nlattr* wanted = b.nest_start(ETHTOOL_A_FEATURES_WANTED | NLA_F_NESTED);
   nlattr* bits = b.nest_start(ETHTOOL_A_BITSET_BITS | NLA_F_NESTED);
   for (const FeatureChange& c : changes) {
@@ -146,6 +148,18 @@ Result<void> build_ethtool_features_set(Bytes& out, uint32_t seq, uint16_t famil
   b.nest_end(bits);
   b.nest_end(wanted);
   return b.finish();
+}
+
+}  // namespace
+
+Result<void> build_ethtool_features_set(Bytes& out, uint32_t seq, uint16_t family_id,
+                                        const LinkRef& dev, std::span<const FeatureChange> changes) {
+  return build_features_set(out, seq, family_id, dev, changes, ETHTOOL_FLAG_OMIT_REPLY);
+}
+
+Result<void> build_ethtool_features_set_with_reply(Bytes& out, uint32_t seq, uint16_t family_id,
+                                                   const LinkRef& dev, std::span<const FeatureChange> changes) {
+  return build_features_set(out, seq, family_id, dev, changes, ETHTOOL_FLAG_COMPACT_BITSETS);
 }
 
 Result<void> build_ethtool_features_get(Bytes& out, uint32_t seq, uint16_t family_id,
@@ -202,6 +216,32 @@ Result<Features> parse_ethtool_features(const Message& m, uint16_t family_id) {
   }
   OVNK_TRY(r.status());
   return f;
+}
+
+Result<FeaturesSetReply> parse_ethtool_features_set_reply(const Message& m, uint16_t family_id) {
+  uint8_t cmd = 0;
+  OVNK_ASSIGN_OR_RETURN(std::span<const char> attrs, genl_attrs(m, family_id, &cmd));
+  if (cmd != ETHTOOL_MSG_FEATURES_SET_REPLY) {
+    return make_error("netlink", EBADMSG, "ethtool reply with command " + std::to_string(cmd) +
+                                              " (want FEATURES_SET_REPLY)");
+  }
+  FeaturesSetReply out;
+  AttrReader r(attrs);
+  while (auto a = r.next()) {
+    switch (a->type) {
+      case ETHTOOL_A_FEATURES_WANTED: {
+        OVNK_ASSIGN_OR_RETURN(out.unapplied, parse_bitset(a->payload));
+        break;
+      }
+      case ETHTOOL_A_FEATURES_ACTIVE: {
+        OVNK_ASSIGN_OR_RETURN(out.changed, parse_bitset(a->payload));
+        break;
+      }
+      default: break;
+    }
+  }
+  OVNK_TRY(r.status());
+  return out;
 }
 
 }  // namespace ovnk::netlink

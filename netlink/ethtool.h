@@ -10,7 +10,8 @@
 // whole request, so the pod offloads are chosen from what the device reports
 // (pod_offload_changes on a FEATURES_GET reply), never from a fixed list.
 // Requests use the verbose bitset form (names, no mask flag), so only the
-// listed bits change; ETHTOOL_FLAG_OMIT_REPLY keeps the answer to a plain ACK.
+// listed bits change; ETHTOOL_FLAG_OMIT_REPLY keeps the answer to a plain ACK,
+// or the reply is asked for (compact bitsets) to learn what did not apply.
 // Nested attributes carry NLA_F_NESTED: the ethtool family validates strictly.
 // Pure code.
 #pragma once
@@ -42,6 +43,11 @@ struct FeatureChange {
 // `dev` by index (preferred) or name, in the socket's netns.
 Result<void> build_ethtool_features_set(Bytes& out, uint32_t seq, uint16_t family_id,
                                         const LinkRef& dev, std::span<const FeatureChange> changes);
+// The same request with the kernel's reply asked for, in compact bitsets (no
+// names): its WANTED bitset lists the bits where the device now differs from
+// the request, so an empty one proves the change took effect without a read-back.
+Result<void> build_ethtool_features_set_with_reply(Bytes& out, uint32_t seq, uint16_t family_id,
+                                                   const LinkRef& dev, std::span<const FeatureChange> changes);
 Result<void> build_ethtool_features_get(Bytes& out, uint32_t seq, uint16_t family_id,
                                         const LinkRef& dev);
 
@@ -70,6 +76,13 @@ struct Features {
 };
 
 Result<Features> parse_ethtool_features(const Message& m, uint16_t family_id);
+
+// ETHTOOL_MSG_FEATURES_SET_REPLY.
+struct FeaturesSetReply {
+  FeatureBits unapplied;  // requested bits the device does not have as asked (empty = all applied)
+  FeatureBits changed;    // active bits that changed, with their new values
+};
+Result<FeaturesSetReply> parse_ethtool_features_set_reply(const Message& m, uint16_t family_id);
 
 // What to send to switch the pod offloads off: every pod offload the device
 // can change (hw) and has active. Empty when there is nothing to do.

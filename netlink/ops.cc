@@ -123,4 +123,15 @@ Result<uint32_t> ethtool_set_features(NetlinkSocket& s, uint16_t family_id, cons
       "ethtool set features of " + dev.to_string(), std::move(done));
 }
 
+Result<uint32_t> ethtool_set_features_checked(NetlinkSocket& s, uint16_t family_id, const LinkRef& dev,
+                                              std::vector<FeatureChange> changes, ResultFn<FeaturesSetReply> done) {
+  return get_one<FeaturesSetReply>(
+      s,
+      [family_id, dev, changes = std::move(changes)](Bytes& out, uint32_t seq) {
+        return build_ethtool_features_set_with_reply(out, seq, family_id, dev, changes);
+      },
+      "ethtool set features of " + dev.to_string(),
+      [family_id](const Message& m) { return parse_ethtool_features_set_reply(m, family_id); }, std::move(done));
+}
+
 }  // namespace ovnk::netlink

@@ -45,5 +45,8 @@ Result<uint32_t> ethtool_get_features(NetlinkSocket& s, uint16_t family_id, cons
                                       ResultFn<Features> done);
 Result<uint32_t> ethtool_set_features(NetlinkSocket& s, uint16_t family_id, const LinkRef& dev,
                                       std::vector<FeatureChange> changes, ResultFn<void> done);
+// The same, with the kernel's reply: what did not take effect (see FeaturesSetReply).
+Result<uint32_t> ethtool_set_features_checked(NetlinkSocket& s, uint16_t family_id, const LinkRef& dev,
+                                              std::vector<FeatureChange> changes, ResultFn<FeaturesSetReply> done);
 
 }  // namespace ovnk::netlink

@@ -59,6 +59,16 @@ PodLinker::PodLinker(reactor::Loop& loop, NetlinkSocket& host, Options options)
     batch.swap(early_);
     for (auto& completion : batch) completion();
   });
+  offload_wake_timer_ = loop.make_timer([this] {
+    std::vector<uint64_t> waiters;
+    waiters.swap(offload_waiters_);
+    for (uint64_t id : waiters) {
+      Pod* p = find(id);
+      if (p == nullptr || p->stage != Stage::kConfiguring) continue;
+      if (!p->error) queue_offloads(*p);
+      pod_step_done(id, ok_result());  // the wait itself
+    }
+  });
 }
 
 PodLinker::~PodLinker() {
@@ -286,7 +296,34 @@ void PodLinker::queue_pod_requests(Pod& pod) {
 }
 
 void PodLinker::queue_offloads(Pod& pod) {
+  if (ethtool_family_ && learned_offloads_) return queue_offloads_one_set(pod, *ethtool_family_);
   uint64_t id = pod.id;
+  if (offload_learner_) {
+    // Counted as a step, so the pod cannot conclude before it is woken.
+    ++pod.outstanding;
+    offload_waiters_.push_back(id);
+    return;
+  }
+  offload_learner_ = id;
+  if (ethtool_family_) return queue_offloads_read_back(pod, *ethtool_family_);
+  pod.track(resolve_genl_family(*pod.genl, std::string(kEthtoolFamilyName), [this, id](Result<GenlFamily> r) {
+    Pod* p = find(id);
+    if (p == nullptr) return;
+    if (!r.ok()) return pod_step_done(id, std::move(r).error());
+    ethtool_family_ = r->id;
+    queue_offloads_read_back(*p, r->id);
+    pod_step_done(id, ok_result());
+  }));
+}
+
+void PodLinker::wake_offload_waiters() {
+  offload_learner_.reset();
+  if (!offload_waiters_.empty()) offload_wake_timer_->start(Duration::zero());
+}
+
+void PodLinker::queue_offloads_read_back(Pod& pod, uint16_t family) {
+  uint64_t id = pod.id;
+  ++stats_.offloads_read_back;
   // Read the device's features, switch off the pod offloads it has on, read
   // back. Names come from the device: kernels differ in which ones exist.
   auto verify = [this, id](Result<Features> r) {
@@ -301,32 +338,45 @@ void PodLinker::queue_offloads(Pod& pod) {
     }
     pod_step_done(id, ok_result());
   };
-  auto set_and_verify = [this, id, verify](Pod& p, uint16_t family) {
-    LinkRef dev = LinkRef::by_index(p.info.pod_ifindex);
-    p.track(ethtool_get_features(*p.genl, family, dev, [this, id, family, dev, verify](Result<Features> r) {
-      Pod* q = find(id);
-      if (q == nullptr) return;
-      if (!r.ok()) return pod_step_done(id, std::move(r).error());
-      std::vector<FeatureChange> off = pod_offload_changes(*r);
-      if (!off.empty()) {
-        // Queued before this step counts as done, so the pod cannot conclude in between.
-        q->track(ethtool_set_features(*q->genl, family, dev, std::move(off),
-                                      [this, id](Result<void> s) { pod_step_done(id, std::move(s)); }));
-        q->track(ethtool_get_features(*q->genl, family, dev, verify));
-      }
-      pod_step_done(id, ok_result());
-    }));
-  };
-  if (ethtool_family_) return set_and_verify(pod, *ethtool_family_);
-  pod.track(resolve_genl_family(*pod.genl, std::string(kEthtoolFamilyName),
-                                [this, id, set_and_verify](Result<GenlFamily> r) {
-                                  Pod* p = find(id);
-                                  if (p == nullptr) return;
-                                  if (!r.ok()) return pod_step_done(id, std::move(r).error());
-                                  ethtool_family_ = r->id;
-                                  set_and_verify(*p, r->id);
-                                  pod_step_done(id, ok_result());
-                                }));
+  LinkRef dev = LinkRef::by_index(pod.info.pod_ifindex);
+  pod.track(ethtool_get_features(*pod.genl, family, dev, [this, id, family, dev, verify](Result<Features> r) {
+    Pod* q = find(id);
+    if (q == nullptr) return;
+    if (!r.ok()) return pod_step_done(id, std::move(r).error());
+    std::vector<FeatureChange> off = pod_offload_changes(*r);
+    if (!learned_offloads_) learned_offloads_ = off;
+    if (offload_learner_ == id) wake_offload_waiters();
+    if (!off.empty()) {
+      // Queued before this step counts as done, so the pod cannot conclude in between.
+      q->track(ethtool_set_features(*q->genl, family, dev, std::move(off),
+                                    [this, id](Result<void> s) { pod_step_done(id, std::move(s)); }));
+      q->track(ethtool_get_features(*q->genl, family, dev, verify));
+    }
+    pod_step_done(id, ok_result());
+  }));
+}
+
+void PodLinker::queue_offloads_one_set(Pod& pod, uint16_t family) {
+  if (learned_offloads_->empty()) return;  // this kind of veth has no pod offload to switch off
+  uint64_t id = pod.id;
+  LinkRef dev = LinkRef::by_index(pod.info.pod_ifindex);
+  pod.track(ethtool_set_features_checked(
+      *pod.genl, family, dev, *learned_offloads_, [this, id, family](Result<FeaturesSetReply> r) {
+        Pod* p = find(id);
+        if (p == nullptr) return;
+        if (r.ok() && r->unapplied.bits.empty()) {
+          ++stats_.offloads_by_one_set;
+          return pod_step_done(id, ok_result());
+        }
+        // Not the device we learned from (or the set failed): this pod, and the
+        // ones after it, take the path that reads the device first.
+        LOG_WARN("pod_offloads_relearned", log::kv("pod", p->describe()),
+                 log::kv("why", r.ok() ? std::to_string(r->unapplied.bits.size()) + " bits not applied"
+                                       : r.error().to_string()));
+        learned_offloads_.reset();
+        queue_offloads_read_back(*p, family);
+        pod_step_done(id, ok_result());
+      }));
 }
 
 void PodLinker::pod_step_done(uint64_t id, Result<void> r) {
@@ -368,6 +418,7 @@ void PodLinker::finish(uint64_t id, Result<PodLinkInfo> result) {
   if (it == pods_.end()) return;
   std::unique_ptr<Pod> pod = std::move(it->second);
   pods_.erase(it);
+  if (offload_learner_ == id) wake_offload_waiters();  // it finished without learning
   if (pod->rtnl) loop_->delete_later(std::move(pod->rtnl));
   if (pod->genl) loop_->delete_later(std::move(pod->genl));
   if (result.ok()) {

@@ -39,6 +39,7 @@
 #include <vector>
 
 #include "base/result.h"
+#include "netlink/ethtool.h"
 #include "netlink/inet.h"
 #include "netlink/link.h"
 #include "netlink/netns.h"
@@ -90,6 +91,8 @@ class PodLinker {
     uint64_t remove_failed = 0;
     uint64_t delete_batches = 0;  // RTM_DELLINK-by-group calls
     uint64_t rollbacks = 0;
+    uint64_t offloads_read_back = 0;    // pods whose offloads went read, set, read again
+    uint64_t offloads_by_one_set = 0;   // pods switched by the learned set, proven by its reply
   };
   using AddDone = std::function<void(Result<PodLinkInfo>)>;
   using RemoveDone = std::function<void(Result<void>)>;
@@ -132,6 +135,9 @@ class PodLinker {
   void configure(Pod& pod);
   void queue_pod_requests(Pod& pod);
   void queue_offloads(Pod& pod);
+  void queue_offloads_read_back(Pod& pod, uint16_t family);
+  void queue_offloads_one_set(Pod& pod, uint16_t family);
+  void wake_offload_waiters();
   void pod_step_done(uint64_t id, Result<void> r);
   void rollback(Pod& pod);
   void finish(uint64_t id, Result<PodLinkInfo> result);
@@ -152,6 +158,17 @@ class PodLinker {
   uint64_t open_round_ = 1;        // the round remove() adds to
   uint64_t round_hook_ = 0;        // host socket hook that closes the open round
   std::optional<uint16_t> ethtool_family_;
+  // The pod offloads to switch off, learned from the first veth read back. Every
+  // pod veth is the same kind of device on the same kernel, so later pods get one
+  // FEATURES_SET whose reply proves it applied; a reply that says otherwise sends
+  // that pod (and the next ones) back to the read-set-read path.
+  std::optional<std::vector<FeatureChange>> learned_offloads_;
+  // The pod reading its veth to learn them; pods configured meanwhile wait for it
+  // (a burst would otherwise read every veth) and are woken when it has learned,
+  // or when it finishes without learning (then the next one tries).
+  std::optional<uint64_t> offload_learner_;
+  std::vector<uint64_t> offload_waiters_;
+  std::unique_ptr<reactor::Timer> offload_wake_timer_;
   // Outcomes known before anything was queued (validation, a netns that cannot
   // be opened), delivered from the loop like every other outcome.
   std::vector<std::function<void()>> early_;

@@ -8,6 +8,10 @@
 // strictly validated generic netlink families (ethtool) require it.
 #include <linux/if_addr.h>
 
+#include <linux/ethtool_netlink.h>
+
+#include <algorithm>
+
 #include <gtest/gtest.h>
 
 #include "netlink/address.h"
@@ -376,6 +380,23 @@ TEST(EthtoolBuilders, FeaturesSetVerboseBitset) {
       "    2000 0180"
       "      1600 0200 74782d736361747465722d67617468657200 0000"
       "      0400 0300");                     //       VALUE: on
+}
+
+TEST(EthtoolBuilders, FeaturesSetWithReplyAsksForACompactReply) {
+  std::vector<FeatureChange> changes = {{"tx-checksum-ip-generic", false}};
+  Bytes with_reply;
+  Bytes plain;
+  ASSERT_TRUE(build_ethtool_features_set_with_reply(with_reply, 1, 21, LinkRef::by_index(3), changes).ok());
+  ASSERT_TRUE(build_ethtool_features_set(plain, 1, 21, LinkRef::by_index(3), changes).ok());
+  ASSERT_EQ(with_reply.size(), plain.size());
+  // Only the header FLAGS differ: COMPACT_BITSETS (1) instead of OMIT_REPLY (2).
+  size_t differ = 0;
+  for (size_t i = 0; i < plain.size(); ++i) differ += with_reply[i] != plain[i];
+  EXPECT_EQ(differ, 1u);
+  const Bytes flags_compact = testing::from_hex("0800 0300 01000000");
+  EXPECT_NE(std::search(with_reply.begin(), with_reply.end(), flags_compact.begin(), flags_compact.end()),
+            with_reply.end());
+  EXPECT_FALSE(build_ethtool_features_set_with_reply(with_reply, 1, 21, LinkRef::by_index(3), {}).ok());
 }
 
 TEST(EthtoolBuilders, FeaturesGetByName) {

@@ -35,6 +35,7 @@ inline size_t fuzz_one(const uint8_t* data, size_t size) {
     parsed += parse_done_message(*m).ok();
     parsed += parse_genl_family(*m).ok();
     parsed += parse_ethtool_features(*m, m->type).ok();
+    parsed += parse_ethtool_features_set_reply(*m, m->type).ok();
   }
   // Requests 1..3, a get (4) and a dump (5) in flight; the input is their reply.
   Session session;

@@ -2,6 +2,7 @@
 // truncated and malformed variants of them: always an error, never a crash.
 #include <linux/if.h>
 #include <linux/if_addr.h>
+#include <linux/ethtool_netlink.h>
 #include <linux/netlink.h>
 #include <linux/rtnetlink.h>
 
@@ -224,6 +225,58 @@ TEST(ParseErrors, WrongMessageTypesAreRefused) {
   EXPECT_FALSE(parse_genl_family(msgs[0]).ok());
 }
 
+// A FEATURES_SET_REPLY as the kernel writes it for a request with
+// ETHTOOL_FLAG_COMPACT_BITSETS: WANTED and ACTIVE as size/value/mask arrays.
+// Built here rather than captured: the bytes depend on what the request asked.
+Bytes features_set_reply(uint16_t family, uint32_t wanted_mask, uint32_t wanted_value, uint32_t active_mask,
+                         uint32_t active_value) {
+  Bytes out;
+  MessageBuilder b(out, family, 0, 7);
+  put_genl_header(b, ETHTOOL_MSG_FEATURES_SET_REPLY, ETHTOOL_GENL_VERSION);
+  nlattr* h = b.nest_start(ETHTOOL_A_FEATURES_HEADER | NLA_F_NESTED);
+  b.put_u32(ETHTOOL_A_HEADER_DEV_INDEX, 3);
+  b.put_strz(ETHTOOL_A_HEADER_DEV_NAME, "eth0");
+  b.nest_end(h);
+  auto bitset = [&b](uint16_t type, uint32_t mask, uint32_t value) {
+    nlattr* n = b.nest_start(type | NLA_F_NESTED);
+    b.put_u32(ETHTOOL_A_BITSET_SIZE, 32);
+    b.put_u32(ETHTOOL_A_BITSET_VALUE, value);
+    b.put_u32(ETHTOOL_A_BITSET_MASK, mask);
+    b.nest_end(n);
+  };
+  bitset(ETHTOOL_A_FEATURES_WANTED, wanted_mask, wanted_value);
+  bitset(ETHTOOL_A_FEATURES_ACTIVE, active_mask, active_value);
+  EXPECT_TRUE(b.finish().ok());
+  return out;
+}
+
+TEST(ParseEthtool, FeaturesSetReplyTellsWhatDidNotApply) {
+  // Bits 1 and 5 switched off as asked: nothing unapplied, two active bits changed to off.
+  Bytes all = features_set_reply(21, 0, 0, (1u << 1) | (1u << 5), 0);
+  auto msgs = split(all);
+  ASSERT_EQ(msgs.size(), 1u);
+  Result<FeaturesSetReply> r = parse_ethtool_features_set_reply(msgs[0], 21);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_TRUE(r->unapplied.bits.empty());
+  ASSERT_EQ(r->changed.bits.size(), 2u);
+  EXPECT_EQ(r->changed.bits[0].index, 1u);
+  EXPECT_FALSE(r->changed.bits[0].on);
+  EXPECT_EQ(r->changed.bits[1].index, 5u);
+
+  // Bit 5 asked off stayed on: the diff lists it with the requested value (off).
+  Bytes partly = features_set_reply(21, 1u << 5, 0, 1u << 1, 0);
+  msgs = split(partly);
+  r = parse_ethtool_features_set_reply(msgs[0], 21);
+  ASSERT_TRUE(r.ok()) << r.error().to_string();
+  ASSERT_EQ(r->unapplied.bits.size(), 1u);
+  EXPECT_EQ(r->unapplied.bits[0].index, 5u);
+
+  EXPECT_FALSE(parse_ethtool_features_set_reply(msgs[0], 22).ok()) << "another family's message";
+  Bytes get_reply = from_hex(testing::kEthtoolFeaturesVerbose);
+  auto get_msgs = split(get_reply);
+  EXPECT_FALSE(parse_ethtool_features_set_reply(get_msgs[0], 21).ok()) << "a FEATURES_GET reply";
+}
+
 // Every capture cut at every length: the reader or the parser reports an
 // error for each cut that loses bytes it needs, and nothing crashes.
 TEST(ParseErrors, EveryTruncationOfEveryCaptureIsSafe) {
@@ -245,6 +298,7 @@ TEST(ParseErrors, EveryTruncationOfEveryCaptureIsSafe) {
         (void)parse_done_message(*m);
         (void)parse_genl_family(*m);
         (void)parse_ethtool_features(*m, 21);
+        (void)parse_ethtool_features_set_reply(*m, 21);
       }
       if (!r.status().ok()) ++errors;
     }

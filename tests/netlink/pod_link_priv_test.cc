@@ -118,6 +118,10 @@ TYPED_TEST(PodLinkerPriv, TwoHundredPodsPlugVerifyPingAndDeleteByGroup) {
   }
   EXPECT_EQ(this->linker_->stats().added, static_cast<uint64_t>(kPods));
   EXPECT_TRUE(this->linker_->ethtool_family().has_value());
+  // One veth is read to learn which offloads to switch off; the 199 others wait
+  // for it, then take one checked FEATURES_SET each.
+  EXPECT_EQ(this->linker_->stats().offloads_read_back, 1u);
+  EXPECT_EQ(this->linker_->stats().offloads_by_one_set, static_cast<uint64_t>(kPods - 1));
   // 200 creations + 200 gets left in a handful of sendmsg calls.
   EXPECT_LE(this->host_->stats().datagrams_sent, 4u) << "host-side requests are batched";
 
@@ -235,6 +239,35 @@ TYPED_TEST(PodLinkerPriv, TwoHundredPodsPlugVerifyPingAndDeleteByGroup) {
   // CNI DEL is idempotent: removing again succeeds.
   for (const Result<void>& r : this->remove_all({"vp0", "vp1"})) EXPECT_TRUE(r.ok()) << r.error().to_string();
   EXPECT_EQ(this->linker_->pending(), 0u);
+}
+
+TYPED_TEST(PodLinkerPriv, LaterPodsSwitchOffloadsWithOneCheckedSet) {
+  constexpr int kPods = 6;
+  TestNetnsSet pods("p" + std::to_string(next_netns_tag()), kPods);
+  ASSERT_TRUE(pods.ok());
+  this->make_linker();
+  // The first pod reads its veth's features, sets and reads back: that teaches
+  // the linker which offloads a pod veth has on.
+  for (const auto& r : this->add_all({plan_for(pods.path(0), 0)})) ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(this->linker_->stats().offloads_read_back, 1u);
+  EXPECT_EQ(this->linker_->stats().offloads_by_one_set, 0u);
+  // The next ones get one FEATURES_SET each, proven applied by the kernel's reply.
+  std::vector<PodLinkPlan> plans;
+  for (int i = 1; i < kPods; ++i) plans.push_back(plan_for(pods.path(static_cast<size_t>(i)), i));
+  for (const auto& r : this->add_all(std::move(plans))) ASSERT_TRUE(r.ok()) << r.error().to_string();
+  EXPECT_EQ(this->linker_->stats().offloads_read_back, 1u);
+  EXPECT_EQ(this->linker_->stats().offloads_by_one_set, static_cast<uint64_t>(kPods - 1));
+  // What ethtool itself reads on every pod: the offloads are off either way.
+  for (int i = 0; i < kPods; ++i) {
+    CommandResult k = run_command("ip netns exec " + pods.name(static_cast<size_t>(i)) + " ethtool -k eth0");
+    EXPECT_NE(k.output.find("tx-checksumming: off"), std::string::npos) << i << k.output;
+    EXPECT_NE(k.output.find("tcp-segmentation-offload: off"), std::string::npos) << i;
+    EXPECT_NE(k.output.find("generic-segmentation-offload: off"), std::string::npos) << i;
+    EXPECT_NE(k.output.find("scatter-gather: off"), std::string::npos) << i;
+  }
+  std::vector<std::string> names;
+  for (int i = 0; i < kPods; ++i) names.push_back("vp" + std::to_string(i));
+  for (const Result<void>& r : this->remove_all(names)) EXPECT_TRUE(r.ok()) << r.error().to_string();
 }
 
 TYPED_TEST(PodLinkerPriv, ErrorsStayWithTheirPodAndFailedPodsAreRolledBack) {
