@@ -135,13 +135,13 @@ UvFdWatch::UvFdWatch(UvLoop& loop, int fd, unsigned interest, FdCallback cb)
     return;
   }
   handle_->data = this;
-  apply();
+  if (interest_ != 0) apply();  // a fresh handle polls nothing: no need to stop it
 }
 
 UvFdWatch::~UvFdWatch() {
   if (handle_ != nullptr) {
     handle_->data = nullptr;
-    uv_poll_stop(handle_);
+    // uv_close stops the poll itself (a uv_poll_stop first costs one more epoll_ctl).
     uv_close(reinterpret_cast<uv_handle_t*>(handle_), free_on_close);
     loop_.handle_closed();
   }
