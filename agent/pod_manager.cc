@@ -410,6 +410,10 @@ void PodManager::submit_nb(Pod& pod) {
   };
   item.done = [this, cid, serial](Result<TxnBatcher::OpResults> r) { nb_done(cid, serial, std::move(r)); };
   pod.nb_item = nb_batch_->submit(std::move(item));
+  // The veth needs only the address and MAC, known now: it is made while the
+  // NB transaction is in flight (the OVS port, which ovn-controller binds to the
+  // LSP, waits for both).
+  begin_link(pod);
 }
 
 void PodManager::nb_done(const std::string& cid, uint64_t serial, Result<TxnBatcher::OpResults> r) {
@@ -424,11 +428,16 @@ void PodManager::nb_done(const std::string& cid, uint64_t serial, Result<TxnBatc
     return fail(*pod, make_error("ovn", ENOENT, "logical switch " + options_.node +
                                                     " not found in NB: the port cannot be attached"));
   }
-  start_link(*pod);
+  if (pod->link_in_flight) return enter_stage(*pod, PodState::kLinking);  // link_done() goes on
+  submit_ovs(*pod);
 }
 
 void PodManager::start_link(Pod& pod) {
   enter_stage(pod, PodState::kLinking);
+  begin_link(pod);
+}
+
+void PodManager::begin_link(Pod& pod) {
   netlink::PodLinkPlan plan;
   plan.netns_path = pod.spec.netns;
   plan.host_ifname = pod.spec.host_ifname;
@@ -467,6 +476,7 @@ void PodManager::link_done(const std::string& cid, uint64_t serial, Result<netli
     // (EEXIST) is someone else's or a leftover that reconcile will judge.
     return fail(*pod, std::move(r).error());
   }
+  if (pod->state == PodState::kNb) return;  // the NB insert is still in flight: nb_done() goes on
   submit_ovs(*pod);
 }
 
@@ -612,7 +622,10 @@ void PodManager::on_deadline(const std::string& cid, uint64_t serial) {
     case PodState::kWaitingForLsp:
       waiting_for = "a pre-provisioned logical switch port " + pod->spec.lsp_name + " with addresses";
       break;
-    case PodState::kNb: waiting_for = "the NB transaction adding the logical switch port"; break;
+    case PodState::kNb:
+      waiting_for = "the NB transaction adding the logical switch port";
+      if (pod->link_in_flight) waiting_for += " (and the veth to be created)";
+      break;
     case PodState::kLinking: waiting_for = "the veth to be created"; break;
     case PodState::kOvs: waiting_for = "the Open_vSwitch transaction adding the port"; break;
     case PodState::kWaitingReady:

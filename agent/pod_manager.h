@@ -120,8 +120,9 @@ class PodManager {
   enum class PodState {
     kWaitingForSync,  // the node is not running yet; started by start_waiting_pods()
     kWaitingForLsp,   // ipamMode "ovn": waits for a pre-provisioned LSP with addresses (NB watch)
-    kNb,              // LSP insert in the NB batcher; waits for its outcome -> kLinking
-    kLinking,         // PodLinker::add in flight; waits for the veth -> kOvs
+    kNb,              // LSP insert in the NB batcher and the veth in the PodLinker, both in
+                      // flight; waits for the NB outcome -> kLinking (veth pending) or kOvs
+    kLinking,         // only the veth in flight (NB done, or an LSP made by others) -> kOvs
     kOvs,             // Interface/Port insert in the OVS batcher; waits -> kWaitingReady
     kWaitingReady,    // waits for ovn-installed=true on our Interface (OVS watch) -> kReady
     kReady,           // plugged and answered (or adopted after a restart); until DEL/GC
@@ -155,6 +156,7 @@ class PodManager {
   void submit_nb(Pod& pod);
   void nb_done(const std::string& cid, uint64_t serial, Result<TxnBatcher::OpResults> r);
   void start_link(Pod& pod);
+  void begin_link(Pod& pod);
   void link_done(const std::string& cid, uint64_t serial, Result<netlink::PodLinkInfo> r);
   void submit_ovs(Pod& pod);
   void ovs_done(const std::string& cid, uint64_t serial, Result<TxnBatcher::OpResults> r);

@@ -190,6 +190,47 @@ TEST_F(PodPipelineE2e, BadRequestsGetTheRightError) {
   EXPECT_EQ(leftovers(), "");
 }
 
+// The veth is made while the pod's NB insert is in flight: when making it
+// fails (the host interface name is taken by a link that is not ours), the ADD
+// fails with the kernel's reason and the LSP that was committed meanwhile is
+// removed again; the other link is left alone.
+TEST_F(PodPipelineE2e, VethFailingWhileTheLspCommitsLeavesNothing) {
+  auto pods = make_pods(3, "taken");
+  ASSERT_EQ(pods.size(), 3u);
+  const std::string host_if = pods[1]->cid.substr(0, 15);
+  // A veth outside the daemon's link group (this kernel has no dummy links).
+  const std::string peer = unique_name("tk").substr(0, 15);
+  auto made = lab_->in_netns({"ip", "link", "add", host_if, "type", "veth", "peer", "name", peer});
+  ASSERT_TRUE(made.ok()) << made.error().to_string();
+  std::vector<CniInvocation> calls;
+  for (Pod* p : pods) calls.push_back(call("ADD", *p));
+  auto results = run_cni_many(kPaths, calls);
+  ASSERT_EQ(results.size(), 3u);
+  for (size_t i = 0; i < results.size(); ++i) {
+    ASSERT_TRUE(results[i].ok()) << i;
+    if (i == 1) {
+      EXPECT_NE(results[i]->exit_code, 0) << results[i]->out;
+      EXPECT_NE(results[i]->out.find("exists"), std::string::npos) << results[i]->out;
+    } else {
+      EXPECT_EQ(results[i]->exit_code, 0) << results[i]->out;
+      pods[i]->ip = ip_of(results[i]->out);
+    }
+  }
+  auto lsps = lab_->nbctl({"--bare", "--columns=name", "find", "Logical_Switch_Port", "external_ids:pod=true"});
+  ASSERT_TRUE(lsps.ok());
+  EXPECT_EQ(lsps->find("e2e_" + pods[1]->name), std::string::npos) << "the failed pod's LSP is gone: " << *lsps;
+  EXPECT_NE(lsps->find("e2e_" + pods[0]->name), std::string::npos) << *lsps;
+  EXPECT_TRUE(ping(*pods[0], pods[2]->ip).ok());
+  auto kept = lab_->in_netns({"ip", "-o", "link", "show", "dev", host_if});
+  EXPECT_TRUE(kept.ok() && kept->find(host_if) != std::string::npos) << "someone else's link is kept";
+  ASSERT_TRUE(lab_->in_netns({"ip", "link", "del", host_if}).ok());
+  // Once the name is free the same pod plugs.
+  add_all({pods[1]});
+  EXPECT_TRUE(ping(*pods[1], pods[0]->ip).ok());
+  del_all(pods);
+  EXPECT_EQ(leftovers(), "");
+}
+
 TEST_F(PodPipelineE2e, RepeatedAddIsIdempotentAndRequestedAddressIsUsed) {
   auto pods = make_pods(2, "again");
   add_all({pods[0]});
