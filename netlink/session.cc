@@ -77,18 +77,18 @@ void Session::enqueue_bytes(uint32_t seq, std::span<const char> message) {
 
 Result<uint32_t> Session::request(const BuildFn& build, Handler handler) {
   uint32_t seq = next_seq();
-  // Built in place in the output queue: the caller's memory is ours.
-  out_.resize(align4(out_.size()));
-  size_t mark = out_.size();
-  OVNK_TRY(append_message(build, seq, out_));
+  // Built in a scratch buffer, then copied: a builder sizes its buffer for its
+  // largest message (4 KiB for ethtool), which built in place would stay in the
+  // queue's capacity, per socket, with a thousand pod sockets alive in a burst.
+  thread_local Bytes scratch;
+  scratch.clear();
+  OVNK_TRY(append_message(build, seq, scratch));
   auto p = std::make_unique<Pending>();
   p->id = seq;
   p->seq = seq;
-  std::memcpy(&p->type, out_.data() + mark + offsetof(nlmsghdr, nlmsg_type), sizeof p->type);
+  std::memcpy(&p->type, scratch.data() + offsetof(nlmsghdr, nlmsg_type), sizeof p->type);
   p->handler = std::move(handler);
-  // Messages start 4-aligned: the padding belongs to this entry.
-  out_.resize(align4(out_.size()));
-  out_entries_.push_back(OutEntry{seq, out_.size() - mark});
+  enqueue_bytes(seq, scratch);
   live_.emplace(seq, std::move(p));
   ++stats_.requests;
   return seq;
@@ -149,6 +149,13 @@ std::span<const char> Session::peek_datagram() {
   return {out_.data() + out_head_, peeked_bytes_};
 }
 
+void Session::release_output() {
+  // Freed, not just cleared: builders size the buffer for their largest message
+  // (4 KiB for ethtool), and a burst keeps a thousand pod sockets alive at once.
+  Bytes().swap(out_);
+  out_head_ = 0;
+}
+
 void Session::datagram_sent() {
   for (size_t i = 0; i < peeked_messages_; ++i) {
     auto it = live_.find(out_entries_.front().seq);
@@ -156,10 +163,7 @@ void Session::datagram_sent() {
     out_entries_.pop_front();
   }
   out_head_ += peeked_bytes_;
-  if (out_entries_.empty()) {
-    out_.clear();
-    out_head_ = 0;
-  }
+  if (out_entries_.empty()) release_output();
   peeked_messages_ = 0;
   peeked_bytes_ = 0;
   ++stats_.datagrams_sent;
@@ -172,10 +176,7 @@ void Session::datagram_failed(const Error& error) {
     out_entries_.pop_front();
   }
   out_head_ += peeked_bytes_;
-  if (out_entries_.empty()) {
-    out_.clear();
-    out_head_ = 0;
-  }
+  if (out_entries_.empty()) release_output();
   peeked_messages_ = 0;
   peeked_bytes_ = 0;
   for (uint32_t seq : failed) complete(seq, error);
@@ -336,9 +337,8 @@ void Session::fail_all(const Error& error) {
   for (const auto& [seq, p] : live_) seqs.push_back(seq);
   std::sort(seqs.begin(), seqs.end());
   // Nothing queued will be sent.
-  out_.clear();
-  out_head_ = 0;
   out_entries_.clear();
+  release_output();
   peeked_messages_ = 0;
   peeked_bytes_ = 0;
   std::deque<std::unique_ptr<Pending>> waiting;

@@ -121,6 +121,7 @@ class Session {
   Result<void> append_message(const BuildFn& build, uint32_t seq, Bytes& target);
   void enqueue_bytes(uint32_t seq, std::span<const char> message);
   void activate_next_dump();
+  void release_output();  // every queued datagram is gone: give the memory back
   void dispatch(const Message& m);
   void finish_dump(Pending* p, Result<void> outcome);
   void restart_dump(Pending* p);
