@@ -150,6 +150,18 @@ Result<void> build_features_set(Bytes& out, uint32_t seq, uint16_t family_id, co
   return b.finish();
 }
 
+// The attributes of an ethtool reply of this family and command.
+Result<std::span<const char>> reply_attrs(const Message& m, uint16_t family_id, uint8_t want,
+                                          std::string_view want_name) {
+  uint8_t cmd = 0;
+  OVNK_ASSIGN_OR_RETURN(std::span<const char> attrs, genl_attrs(m, family_id, &cmd));
+  if (cmd != want) {
+    return make_error("netlink", EBADMSG, "ethtool reply with command " + std::to_string(cmd) + " (want " +
+                                              std::string(want_name) + ")");
+  }
+  return attrs;
+}
+
 }  // namespace
 
 Result<void> build_ethtool_features_set(Bytes& out, uint32_t seq, uint16_t family_id,
@@ -173,12 +185,8 @@ Result<void> build_ethtool_features_get(Bytes& out, uint32_t seq, uint16_t famil
 }
 
 Result<Features> parse_ethtool_features(const Message& m, uint16_t family_id) {
-  uint8_t cmd = 0;
-  OVNK_ASSIGN_OR_RETURN(std::span<const char> attrs, genl_attrs(m, family_id, &cmd));
-  if (cmd != ETHTOOL_MSG_FEATURES_GET_REPLY) {
-    return make_error("netlink", EBADMSG, "ethtool reply with command " + std::to_string(cmd) +
-                                              " (want FEATURES_GET_REPLY)");
-  }
+  OVNK_ASSIGN_OR_RETURN(std::span<const char> attrs,
+                        reply_attrs(m, family_id, ETHTOOL_MSG_FEATURES_GET_REPLY, "FEATURES_GET_REPLY"));
   Features f;
   AttrReader r(attrs);
   while (auto a = r.next()) {
@@ -219,12 +227,8 @@ Result<Features> parse_ethtool_features(const Message& m, uint16_t family_id) {
 }
 
 Result<FeaturesSetReply> parse_ethtool_features_set_reply(const Message& m, uint16_t family_id) {
-  uint8_t cmd = 0;
-  OVNK_ASSIGN_OR_RETURN(std::span<const char> attrs, genl_attrs(m, family_id, &cmd));
-  if (cmd != ETHTOOL_MSG_FEATURES_SET_REPLY) {
-    return make_error("netlink", EBADMSG, "ethtool reply with command " + std::to_string(cmd) +
-                                              " (want FEATURES_SET_REPLY)");
-  }
+  OVNK_ASSIGN_OR_RETURN(std::span<const char> attrs,
+                        reply_attrs(m, family_id, ETHTOOL_MSG_FEATURES_SET_REPLY, "FEATURES_SET_REPLY"));
   FeaturesSetReply out;
   AttrReader r(attrs);
   while (auto a = r.next()) {

@@ -11,12 +11,11 @@
 #include <cerrno>
 #include <cstdlib>
 #include <cstring>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "cni-frontend/result.h"
 #include "tests/support/ovsdb_server.h"
+#include "tests/support/program.h"
 
 namespace ovnk::testing {
 
@@ -27,13 +26,6 @@ using Clock = std::chrono::steady_clock;
 Error e2e_error(std::string_view message) { return make_error("e2e", 1, message); }
 
 bool keep_dirs() { return std::getenv("OVNK_KEEP_TEST_DIRS") != nullptr; }
-
-std::string read_whole(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // A child with its stdin fed from `input` (closed after), stdout to a pipe
 // whose read end is returned, stderr to `err_path` (or /dev/null). `env`
@@ -174,7 +166,7 @@ Result<std::string> LabStack::in_netns(const std::vector<std::string>& args) con
 }
 
 Result<pid_t> LabStack::pid_of(const std::string& daemon) const {
-  std::string text = read_whole(dir_ + "/" + daemon + ".pid");
+  std::string text = slurp(dir_ + "/" + daemon + ".pid");
   if (text.empty()) return e2e_error("no pidfile for " + daemon + " in " + dir_);
   return static_cast<pid_t>(std::atoi(text.c_str()));
 }
@@ -269,7 +261,7 @@ Result<void> DaemonProcess::restart(std::chrono::milliseconds ready_timeout) {
 DaemonProcess::~DaemonProcess() { (void)stop(); }
 
 std::string DaemonProcess::log_tail(size_t max_bytes) const {
-  std::string text = read_whole(log_path_);
+  std::string text = slurp(log_path_);
   if (text.size() > max_bytes) text = text.substr(text.size() - max_bytes);
   return text;
 }

@@ -16,8 +16,9 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <thread>
+
+#include "tests/support/program.h"
 
 namespace ovnk::testing {
 
@@ -26,13 +27,6 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 Error test_error(std::string_view what) { return make_error("test", 0, what); }
-
-std::string read_whole(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
-}
 
 // fork + exec with stdout/stderr redirected to `out_path` (or inherited when
 // empty). The child dies with the test process (PR_SET_PDEATHSIG).
@@ -270,7 +264,7 @@ Result<void> OvsdbServer::launch(std::chrono::milliseconds timeout) {
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
       return test_error("ovsdb-server exited during start (status " + std::to_string(status) +
-                        "): " + read_whole(dir_ + "/" + name_ + ".stderr") + log_tail());
+                        "): " + slurp(dir_ + "/" + name_ + ".stderr") + log_tail());
     }
     if (Clock::now() >= deadline) {
       (void)stop();
@@ -318,7 +312,7 @@ Result<std::string> OvsdbServer::appctl(const std::vector<std::string>& args) co
 }
 
 std::string OvsdbServer::log_tail(size_t max_bytes) const {
-  std::string log = read_whole(log_path_);
+  std::string log = slurp(log_path_);
   if (log.size() > max_bytes) log = log.substr(log.size() - max_bytes);
   return log;
 }
