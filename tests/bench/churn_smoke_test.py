@@ -53,7 +53,7 @@ def main():
         os.unlink(report)
     before = netns_names()
     p = subprocess.run([sys.executable, a.churn, "--pods", "20", "--concurrency", "8", "--rounds", "1",
-                        "--mode", "reactor,oracle", "--json", report, "--reactor", a.reactor, "--cni", a.cni],
+                        "--mode", "reactor,oracle,oracle-exec", "--json", report, "--reactor", a.reactor, "--cni", a.cni],
                        capture_output=True, text=True, timeout=170)
     sys.stdout.write(p.stdout)
     sys.stderr.write(p.stderr[-4000:])
@@ -72,14 +72,14 @@ def main():
     m = doc.get("machine", {})
     check(isinstance(m.get("cpus"), int) and m["cpus"] >= 1, "machine.cpus")
     check(bool(m.get("kernel")) and bool(m.get("hostname")), "machine.kernel/hostname")
-    check(doc.get("config", {}).get("modes") == ["reactor", "oracle"], "config.modes")
+    check(doc.get("config", {}).get("modes") == ["reactor", "oracle", "oracle-exec"], "config.modes")
     check(doc.get("config", {}).get("stack_started_here") is True, "the tool started its own stack")
     ns = doc.get("netns", {})
     check(ns.get("count") == 20 and ns.get("seconds", 0) > 0 and ns.get("per_second", 0) > 0,
           "netns creation measured apart")
 
     results = {r.get("mode"): r for r in doc.get("results", [])}
-    check(set(results) == {"reactor", "oracle"}, f"one result per mode, got {sorted(results)}")
+    check(set(results) == {"reactor", "oracle", "oracle-exec"}, f"one result per mode, got {sorted(results)}")
     for mode, r in results.items():
         w = f"{mode}: "
         check(r.get("ok") is True, w + "ok")
@@ -111,8 +111,18 @@ def main():
     check(isinstance(d.get("vmhwm_kb"), int) and d["vmhwm_kb"] > 0, "daemon peak RSS")
     check("ovnk-reactor" in results.get("reactor", {}).get("processes_add", {}).get("processes", {}),
           "the daemon's CPU is sampled")
+    # oracle-exec: the plugin exec'd per pod (VERSION) before the oracle's batch, for ADD and DEL.
+    oe_round = (results.get("oracle-exec", {}).get("rounds") or [{}])[0]
+    for phase in ("add_breakdown_ms", "del_breakdown_ms"):
+        marks = oe_round.get(phase, {})
+        execs = marks.get("plugin_execs_done")
+        check(isinstance(execs, (int, float)) and 0 < execs <= min(v for v in marks.values()),
+              f"oracle-exec: the execs come first in {phase}: {marks}")
+    plain = (results.get("oracle", {}).get("rounds") or [{}])[0].get("add_breakdown_ms", {})
+    check(plain and "plugin_execs_done" not in plain, f"the oracle execs nothing per pod: {plain}")
     ratios = [x for x in doc.get("ratios", []) if x.get("mode") == "reactor"]
     check(len(ratios) == 1 and isinstance(ratios[0].get("vs_oracle"), (int, float)), "ratio reactor/oracle")
+    check(len(ratios) == 1 and isinstance(ratios[0].get("vs_oracle_exec"), (int, float)), "ratio reactor/oracle-exec")
     check(all({"target", "goal", "value", "met"} <= set(t) for t in doc.get("targets", [])) and doc.get("targets"),
           "targets listed")
 
