@@ -125,12 +125,11 @@ ManagementOvsView read_management_ovs(const ovsdb::Replica& ovs, const std::stri
     }
   }
   if (ports != nullptr) {
-    for (const ovsdb::Row& row : *ports) {
-      if (string_column(*ports, row, "name") != kManagementPortName) continue;
-      ++v.ports_named;
-      v.port_uuid = row.uuid();
-    }
-    if (v.ports_named != 1) v.port_uuid.reset();
+    // Through the schema's name index: this runs on every change of the
+    // bridge, i.e. on every batch of pod ports.
+    const Datum name = Datum::string(std::string(kManagementPortName));
+    v.ports_named = ports->count_by("name", name);
+    if (v.ports_named == 1) v.port_uuid = ports->find_by("name", name)->uuid();
     if (v.port_uuid && bridge_ports != nullptr) v.port_on_bridge = bridge_ports->contains(Atom::uuid(*v.port_uuid));
   }
   if (ifaces != nullptr) {

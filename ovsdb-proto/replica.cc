@@ -136,6 +136,14 @@ const Row* ReplicaTable::find_by_string(std::string_view column, std::string_vie
   return find_by(column, Datum::string(std::string(value)));
 }
 
+size_t ReplicaTable::count_by(std::string_view column, const Datum& value) const {
+  for (const auto& index : indexes_) {
+    if (index->names.size() != 1 || index->names[0] != column) continue;
+    return index->rows.count(IndexKey{&value, 1});
+  }
+  return 0;
+}
+
 // ---- Replica -------------------------------------------------------------
 
 // One prepared change. Prepared changes are computed from the current contents

@@ -122,6 +122,9 @@ class ReplicaTable {
   const Row* find_by(std::string_view column, const Datum& value) const;
   // Shorthand for a string column: find_by(column, Datum::string(value)).
   const Row* find_by_string(std::string_view column, std::string_view value) const;
+  // How many rows a one-column index holds under `value` (more than one only
+  // when a peer broke the schema's uniqueness); 0 when no such index is kept.
+  size_t count_by(std::string_view column, const Datum& value) const;
 
   // Iteration over the rows, in no particular order.
   class Iterator {

@@ -263,6 +263,25 @@ TEST(ReplicaTest, IndexFollowsRenamesIncludingASwapInOneUpdate) {
   EXPECT_EQ(lsp.size(), 2u);
 }
 
+TEST(ReplicaTest, CountByIndexSeesAPeerThatBrokeUniqueness) {
+  auto r = make_replica();
+  ASSERT_TRUE(feed_reply(*r, MonitorMethod::kMonitorCond, kInitial2).ok());
+  const ReplicaTable& lsp = *r->table("Logical_Switch_Port");
+  EXPECT_EQ(lsp.count_by("name", Datum::string("p1")), 1u);
+  EXPECT_EQ(lsp.count_by("name", Datum::string("p9")), 0u);
+  EXPECT_EQ(lsp.count_by("type", Datum::string("")), 0u);  // no index on type
+  // A server must refuse this (name is a unique index); a replica keeps both.
+  ASSERT_TRUE(feed(*r, "update2", R"(["nb",{"Logical_Switch_Port":{
+      "00000000-0000-0000-0000-000000000003":{"insert":{"name":"p1"}}}}])")
+                  .ok());
+  EXPECT_EQ(lsp.count_by("name", Datum::string("p1")), 2u);
+  ASSERT_TRUE(feed(*r, "update2", R"(["nb",{"Logical_Switch_Port":{
+      "00000000-0000-0000-0000-000000000001":{"delete":null}}}])")
+                  .ok());
+  EXPECT_EQ(lsp.count_by("name", Datum::string("p1")), 1u);
+  EXPECT_EQ(lsp.find_by_string("name", "p1"), lsp.find(uuid(kP3)));
+}
+
 // ---- Callbacks -----------------------------------------------------------------
 
 TEST(ReplicaCallbacks, InsertModifyDeleteWithOldAndNew) {
