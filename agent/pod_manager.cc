@@ -162,6 +162,7 @@ PodManager::PodManager(reactor::Loop& loop, ovsdb::Session& nb, ovsdb::Session& 
   BatcherOptions nbo;
   nbo.name = "nb";
   nbo.batch_max = options_.batch_max;
+  nbo.min_interval = options_.batch_interval;
   nb_batch_ = std::make_unique<TxnBatcher>(loop_, nb_, std::string(kNbDatabase), registry_, nbo);
   BatcherOptions ovso = nbo;
   ovso.name = "ovs";

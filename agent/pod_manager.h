@@ -69,6 +69,7 @@ struct AgentOptions {
   bool offloads_off = true;       // TX checksum/SG/TSO/GSO off on the pod end (userspace datapath)
   std::string bridge = "br-int";
   size_t batch_max = 256;
+  Duration batch_interval = std::chrono::milliseconds(10);  // pacing of batches that are not full
   Duration ready_timeout = std::chrono::seconds(60);       // a whole ADD, IPAM to ovn-installed
   Duration reconcile_interval = std::chrono::seconds(60);  // zero: only on start
   uint32_t pod_link_group = 0x6f766e70;  // IFLA_GROUP of our host veth ends ("ovnp")

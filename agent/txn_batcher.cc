@@ -66,7 +66,9 @@ void TxnBatcher::cancel(uint64_t id) {
 void TxnBatcher::pump() { schedule(); }
 
 void TxnBatcher::schedule() {
-  if (!flush_timer_->active()) flush_timer_->start(Duration::zero());
+  // A full batch or a retry does not wait out a pacing interval already armed.
+  const bool urgent = open_.size() >= options_.batch_max || !sealed_.empty();
+  if (!flush_timer_->active() || urgent) flush_timer_->start(Duration::zero());
 }
 
 void TxnBatcher::flush() {
@@ -84,6 +86,14 @@ void TxnBatcher::flush() {
     // Group commit: with a transaction in flight, wait for its reply unless a
     // full batch is already waiting.
     if (in_flight_ > 0 && open_.size() < options_.batch_max) break;
+    // Pacing: a batch that is not full waits out min_interval since the last.
+    if (open_.size() < options_.batch_max && last_sent_) {
+      const Duration since = loop_.now() - *last_sent_;
+      if (since < options_.min_interval) {
+        flush_timer_->start(options_.min_interval - since);
+        break;
+      }
+    }
     std::vector<uint64_t> batch;
     while (!open_.empty() && batch.size() < options_.batch_max) {
       uint64_t id = open_.front();
@@ -133,6 +143,7 @@ void TxnBatcher::send(std::vector<uint64_t> ids) {
   batch_size_.observe(static_cast<double>(sent.size()));
   const size_t op_count = txn.size();
   const MonoTime sent_at = loop_.now();
+  last_sent_ = sent_at;
   ++in_flight_;
   LOG_DEBUG("batch_sent", log::kv("db", options_.name), log::kv("items", sent.size()),
             log::kv("ops", op_count));

@@ -4,9 +4,16 @@
 // Items submitted during one loop iteration are gathered; at the end of the
 // iteration (loop.defer) they leave together in one `transact`, up to
 // batch_max items. While a transaction is in flight, new items wait and form
-// the next batch, which leaves as soon as the reply comes (no timer, no
-// artificial delay: the batch size follows the load). More than one
-// transaction may be in flight (max_in_flight) when a full batch is waiting.
+// the next batch, which leaves as soon as the reply comes: the batch size
+// follows the load. More than one transaction may be in flight
+// (max_in_flight) when a full batch is waiting.
+//
+// Pacing: a batch that is not full leaves no sooner than min_interval after
+// the previous one. Group commit alone degenerates under a steady trickle of
+// pods (a runtime exec'ing plugins one after another): small transactions are
+// answered in a millisecond or two, so each carries one or two pods, and every
+// transaction is a separate incremental run for northd and every
+// ovn-controller. A lone pod after a quiet spell is not delayed.
 //
 // Outcomes (batch_split.h decides): each item gets its own: committed (with its
 // operations' results), failed (its own error), or it is retried without the
@@ -28,6 +35,7 @@
 #include <deque>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -44,6 +52,7 @@ struct BatcherOptions {
   size_t batch_max = 256; // items per transaction
   size_t max_in_flight = 2;
   int max_attempts = 6;   // try-again outcomes of one item before its last error is final
+  Duration min_interval{};  // between a batch and the next one that is not full (zero: none)
 };
 
 class TxnBatcher {
@@ -100,6 +109,7 @@ class TxnBatcher {
   std::deque<uint64_t> open_;                   // never sent yet, in order
   std::deque<std::vector<uint64_t>> sealed_;    // retry groups, one transaction each
   size_t in_flight_ = 0;
+  std::optional<MonoTime> last_sent_;          // when the latest transaction left
   // A zero-delay timer rather than loop.defer(): it is cancelled with us.
   std::unique_ptr<reactor::Timer> flush_timer_;
   std::unordered_map<uint64_t, bool> tokens_;   // session tokens in flight (forgotten on destruction)

@@ -74,6 +74,9 @@ Result<void> apply(DaemonConfig& c, std::string_view key, std::string_view value
   } else if (key == "batch-max") {
     OVNK_ASSIGN_OR_RETURN(auto v, parse_uint(value, 1, 100000, flag));
     c.batch_max = static_cast<size_t>(v);
+  } else if (key == "batch-interval") {
+    OVNK_ASSIGN_OR_RETURN(auto v, parse_uint(value, 0, 1000, flag));
+    c.batch_interval = std::chrono::milliseconds(v);
   } else if (key == "config") {
     c.config_file = std::string(value);
   } else if (key == "log-level") {
@@ -244,6 +247,8 @@ kernel, batching the work of concurrent pods.
   --mtu N                   pod interface MTU (default 1400)
   --backend uv|uring        event loop (default uv; uring falls back to uv if unavailable)
   --batch-max N             pods per OVSDB transaction (default 256)
+  --batch-interval MS       least time between two batches that are not full, so that a
+                            steady trickle of pods still shares transactions (default 10, 0 = off)
   --ready-timeout S         seconds an ADD may take until ovn-installed (default 60)
   --reconcile-interval S    seconds between reconciliations, 0 = only at start (default 60)
   --tx-offloads on|off      TX offloads of the pod interface (default off)

@@ -4,7 +4,7 @@
 //
 //   ovnk-reactor --node NAME --nb REMOTE --node-subnet CIDR
 //                [--ovs REMOTE] [--cluster-cidr CIDR] [--cni-socket PATH]
-//                [--mtu N] [--backend uv|uring] [--batch-max N]
+//                [--mtu N] [--backend uv|uring] [--batch-max N] [--batch-interval MS]
 //                [--config FILE] [--log-level L] [--ready-timeout S]
 //                [--reconcile-interval S] [--tx-offloads on|off]
 //                [--bridge NAME] [--create-topology on|off]
@@ -44,6 +44,7 @@ struct DaemonConfig {
   uint32_t mtu = 1400;
   reactor::Backend backend = reactor::Backend::kLibuv;
   size_t batch_max = 256;
+  Duration batch_interval = std::chrono::milliseconds(10);  // pacing of batches that are not full
   std::string config_file;
   log::Level log_level = log::Level::kInfo;
   Duration ready_timeout = std::chrono::seconds(60);

@@ -31,7 +31,8 @@ Result<void> Daemon::init() {
   LOG_INFO("daemon_starting", log::kv("node", config_.node), log::kv("backend", reactor::backend_name(loop_->backend())),
            log::kv("nb", config_.nb_remote), log::kv("ovs", config_.ovs_remote),
            log::kv("node_subnet", config_.node_subnet.to_string()), log::kv("socket", config_.cni_socket),
-           log::kv("mtu", config_.mtu), log::kv("batch_max", config_.batch_max));
+           log::kv("mtu", config_.mtu), log::kv("batch_max", config_.batch_max),
+           log::kv("batch_interval_ms", std::chrono::duration_cast<std::chrono::milliseconds>(config_.batch_interval).count()));
 
   OVNK_TRY(watch_signals());
   OVNK_TRY(netlink::save_host_netns());
@@ -92,6 +93,7 @@ Result<void> Daemon::init() {
   ao.offloads_off = config_.offloads_off;
   ao.bridge = config_.bridge;
   ao.batch_max = config_.batch_max;
+  ao.batch_interval = config_.batch_interval;
   ao.ready_timeout = config_.ready_timeout;
   ao.reconcile_interval = config_.reconcile_interval;
   ao.create_topology = config_.create_topology;

@@ -202,5 +202,53 @@ TEST_F(BatcherLoopTest, CancelledItemsAreNeitherSentNorAnswered) {
   EXPECT_NE(session_->replica()->table("Logical_Switch_Port")->find_by_string("name", "kept"), nullptr);
 }
 
+// Pacing: after a batch left, items that trickle in (one per loop iteration
+// here) wait out min_interval and share the next transaction; without pacing
+// each would have left alone as soon as the previous reply came.
+TEST_F(BatcherLoopTest, ATrickleOfItemsIsPacedIntoOneTransaction) {
+  batcher_ = std::make_unique<TxnBatcher>(*loop_, *session_, std::string(kNbDatabase), registry_,
+                                          BatcherOptions{"nb", 64, 2, 6, std::chrono::milliseconds(800)});
+  std::map<std::string, Result<size_t>> out;
+  batcher_->submit(lsp_item("first", Uuid::generate(rng_), &out));
+  ASSERT_TRUE(loop_->run_until([&] { return out.size() == 1; }, std::chrono::seconds(10)));
+  EXPECT_EQ(batches(), 1.0);  // a lone item after a quiet spell leaves at once
+  // Three more, each one after the previous was answered or 20 ms passed.
+  int submitted = 0;
+  auto trickle = loop_->make_timer([&] {
+    batcher_->submit(lsp_item("t" + std::to_string(submitted), Uuid::generate(rng_), &out));
+    ++submitted;
+  });
+  trickle->start(std::chrono::milliseconds(1), std::chrono::milliseconds(20));
+  ASSERT_TRUE(loop_->run_until([&] {
+    if (submitted == 3) trickle->stop();
+    return out.size() == 4;
+  }, std::chrono::seconds(10)));
+  for (auto& [name, r] : out) EXPECT_TRUE(r.ok()) << name;
+  EXPECT_EQ(batches(), 2.0);
+  EXPECT_EQ(session_->replica()->table("Logical_Switch_Port")->size(), 5u);
+}
+
+TEST_F(BatcherLoopTest, AFullBatchIsNotPaced) {
+  // An interval no test waits out: only a full batch can leave before it.
+  batcher_ = std::make_unique<TxnBatcher>(*loop_, *session_, std::string(kNbDatabase), registry_,
+                                          BatcherOptions{"nb", 4, 2, 6, std::chrono::hours(1)});
+  std::map<std::string, Result<size_t>> out;
+  batcher_->submit(lsp_item("first", Uuid::generate(rng_), &out));
+  ASSERT_TRUE(loop_->run_until([&] { return out.size() == 1; }, std::chrono::seconds(10)));
+  // One item: paced.
+  batcher_->submit(lsp_item("f0", Uuid::generate(rng_), &out));
+  loop_->run_until([] { return false; }, std::chrono::milliseconds(50));
+  EXPECT_EQ(out.size(), 1u);
+  // Four more, later: the first four fill a batch and leave at once; the
+  // fifth waits for the interval.
+  for (int i = 1; i < 5; ++i) batcher_->submit(lsp_item("f" + std::to_string(i), Uuid::generate(rng_), &out));
+  ASSERT_TRUE(loop_->run_until([&] { return out.size() == 5; }, std::chrono::seconds(10)));
+  loop_->run_until([] { return false; }, std::chrono::milliseconds(100));
+  EXPECT_EQ(out.size(), 5u);
+  EXPECT_EQ(out.count("f4"), 0u);
+  EXPECT_EQ(batches(), 2.0);
+  EXPECT_EQ(batcher_->queued(), 1u);
+}
+
 }  // namespace
 }  // namespace ovnk::agent

@@ -34,6 +34,7 @@ TEST(Config, DefaultsAndRequiredFlags) {
   EXPECT_EQ(c->node_subnet.to_string(), "10.244.1.0/24");
   EXPECT_EQ(c->mtu, 1400u);
   EXPECT_EQ(c->batch_max, 256u);
+  EXPECT_EQ(c->batch_interval, std::chrono::milliseconds(10));
   EXPECT_EQ(c->backend, reactor::Backend::kLibuv);
   EXPECT_TRUE(c->offloads_off);
   for (const char* missing : {"--node", "--nb", "--node-subnet"}) {
@@ -52,7 +53,7 @@ TEST(Config, DefaultsAndRequiredFlags) {
 
 TEST(Config, EveryFlagBothSyntaxes) {
   auto c = parse_config(with({"--ovs=tcp:127.0.0.1:6640", "--cluster-cidr", "10.244.0.0/16", "--cni-socket=/tmp/x.sock",
-                              "--mtu", "9000", "--backend=uring", "--batch-max", "64", "--log-level", "debug",
+                              "--mtu", "9000", "--backend=uring", "--batch-max", "64", "--batch-interval=0", "--log-level", "debug",
                               "--ready-timeout", "5", "--reconcile-interval=0", "--tx-offloads", "on", "--bridge",
                               "br-x", "--create-topology=off"}),
                         files({}));
@@ -63,6 +64,7 @@ TEST(Config, EveryFlagBothSyntaxes) {
   EXPECT_EQ(c->mtu, 9000u);
   EXPECT_EQ(c->backend, reactor::Backend::kIoUring);
   EXPECT_EQ(c->batch_max, 64u);
+  EXPECT_EQ(c->batch_interval, Duration::zero());
   EXPECT_EQ(c->log_level, log::Level::kDebug);
   EXPECT_EQ(c->ready_timeout, std::chrono::seconds(5));
   EXPECT_EQ(c->reconcile_interval, Duration::zero());
@@ -87,6 +89,7 @@ TEST(Config, ClearErrors) {
       {{"--cni-socket", "relative.sock"}, "absolute"},
       {{"--frobnicate", "1"}, "unknown option"},
       {{"--batch-max"}, "needs a value"},
+      {{"--batch-interval", "5000"}, "out of range"},
       {{"stray"}, "unexpected argument"},
       {{"--tx-offloads", "maybe"}, "on/off"},
   };
