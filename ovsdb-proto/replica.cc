@@ -123,13 +123,18 @@ const Row* ReplicaTable::find_by_index(const std::vector<std::string_view>& colu
   return nullptr;
 }
 
-const Row* ReplicaTable::find_by(std::string_view column, const Datum& value) const {
+const ReplicaTable::Index* ReplicaTable::one_column_index(std::string_view column) const {
   for (const auto& index : indexes_) {
-    if (index->names.size() != 1 || index->names[0] != column) continue;
-    auto it = index->rows.find(IndexKey{&value, 1});
-    return it == index->rows.end() ? nullptr : *it;
+    if (index->names.size() == 1 && index->names[0] == column) return index.get();
   }
   return nullptr;
+}
+
+const Row* ReplicaTable::find_by(std::string_view column, const Datum& value) const {
+  const Index* index = one_column_index(column);
+  if (index == nullptr) return nullptr;
+  auto it = index->rows.find(IndexKey{&value, 1});
+  return it == index->rows.end() ? nullptr : *it;
 }
 
 const Row* ReplicaTable::find_by_string(std::string_view column, std::string_view value) const {
@@ -137,11 +142,8 @@ const Row* ReplicaTable::find_by_string(std::string_view column, std::string_vie
 }
 
 size_t ReplicaTable::count_by(std::string_view column, const Datum& value) const {
-  for (const auto& index : indexes_) {
-    if (index->names.size() != 1 || index->names[0] != column) continue;
-    return index->rows.count(IndexKey{&value, 1});
-  }
-  return 0;
+  const Index* index = one_column_index(column);
+  return index == nullptr ? 0 : index->rows.count(IndexKey{&value, 1});
 }
 
 // ---- Replica -------------------------------------------------------------

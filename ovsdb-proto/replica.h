@@ -194,6 +194,7 @@ class ReplicaTable {
   };
 
   explicit ReplicaTable(const MonitoredTable& layout);
+  const Index* one_column_index(std::string_view column) const;  // nullptr: none kept
   void index_add(const Row* row);
   void index_remove(const Row* row);
   // Whether a change of these slots moves the row in some index.

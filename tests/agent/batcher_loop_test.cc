@@ -87,6 +87,14 @@ class BatcherLoopTest : public ::testing::Test {
     return item;
   }
 
+  // A batcher with these options, after one item committed alone (the
+  // transaction pacing is measured from).
+  void paced_after_one_commit(BatcherOptions options, std::map<std::string, Result<size_t>>* out) {
+    batcher_ = std::make_unique<TxnBatcher>(*loop_, *session_, std::string(kNbDatabase), registry_, options);
+    batcher_->submit(lsp_item("first", Uuid::generate(rng_), out));
+    ASSERT_TRUE(loop_->run_until([&] { return out->size() == 1; }, std::chrono::seconds(10)));
+  }
+
   double batches() {
     std::string text = registry_.render();
     const std::string key = "ovnk_ovsdb_batch_items_count{db=\"nb\"} ";
@@ -206,11 +214,8 @@ TEST_F(BatcherLoopTest, CancelledItemsAreNeitherSentNorAnswered) {
 // here) wait out min_interval and share the next transaction; without pacing
 // each would have left alone as soon as the previous reply came.
 TEST_F(BatcherLoopTest, ATrickleOfItemsIsPacedIntoOneTransaction) {
-  batcher_ = std::make_unique<TxnBatcher>(*loop_, *session_, std::string(kNbDatabase), registry_,
-                                          BatcherOptions{"nb", 64, 2, 6, std::chrono::milliseconds(800)});
   std::map<std::string, Result<size_t>> out;
-  batcher_->submit(lsp_item("first", Uuid::generate(rng_), &out));
-  ASSERT_TRUE(loop_->run_until([&] { return out.size() == 1; }, std::chrono::seconds(10)));
+  ASSERT_NO_FATAL_FAILURE(paced_after_one_commit(BatcherOptions{"nb", 64, 2, 6, std::chrono::milliseconds(800)}, &out));
   EXPECT_EQ(batches(), 1.0);  // a lone item after a quiet spell leaves at once
   // Three more, each one after the previous was answered or 20 ms passed.
   int submitted = 0;
@@ -230,11 +235,8 @@ TEST_F(BatcherLoopTest, ATrickleOfItemsIsPacedIntoOneTransaction) {
 
 TEST_F(BatcherLoopTest, AFullBatchIsNotPaced) {
   // An interval no test waits out: only a full batch can leave before it.
-  batcher_ = std::make_unique<TxnBatcher>(*loop_, *session_, std::string(kNbDatabase), registry_,
-                                          BatcherOptions{"nb", 4, 2, 6, std::chrono::hours(1)});
   std::map<std::string, Result<size_t>> out;
-  batcher_->submit(lsp_item("first", Uuid::generate(rng_), &out));
-  ASSERT_TRUE(loop_->run_until([&] { return out.size() == 1; }, std::chrono::seconds(10)));
+  ASSERT_NO_FATAL_FAILURE(paced_after_one_commit(BatcherOptions{"nb", 4, 2, 6, std::chrono::hours(1)}, &out));
   // One item: paced.
   batcher_->submit(lsp_item("f0", Uuid::generate(rng_), &out));
   loop_->run_until([] { return false; }, std::chrono::milliseconds(50));
